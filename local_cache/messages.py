@@ -1,0 +1,309 @@
+"""Drafts and the outbox: one row per message, moved through its states in single transactions.
+
+draft --submit--> queued --claim--> sending --receipt--> receipted
+  ^                  ^                 |--failed attempt--> queued (key kept)
+  |                  +--reset_interrupted (start-up)--+
+  +------------- 422: returned to draft --------------+--409--> rejected (quarantined)
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+
+from local_cache.codec import PayloadCodec
+from local_cache.database import read_transaction, write_transaction
+from local_cache.errors import InvalidTransition
+from local_cache.receipts import insert_receipt
+from local_cache.schema import messages as t
+from local_cache.schema import utc_now
+
+
+class MessageState(enum.StrEnum):
+    DRAFT = "draft"
+    QUEUED = "queued"
+    SENDING = "sending"
+    RECEIPTED = "receipted"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: str
+    owner: str
+    registry: str
+    form: str
+    form_version: int
+    state: MessageState
+    values: dict
+    body: dict | None  # frozen at submit: exactly what is sent
+    idempotency_key: str | None
+    server_issues: list[dict]
+    last_error: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    queued_at: datetime | None
+    receipt_id: str | None
+
+
+_UNSENT = (MessageState.QUEUED, MessageState.SENDING)
+
+
+class MessageRepository:
+    def __init__(self, engine: Engine, codec: PayloadCodec) -> None:
+        self._engine = engine
+        self._codec = codec
+
+    # --- drafts -------------------------------------------------------------------------------
+
+    def create_draft(
+        self,
+        owner: str,
+        registry: str,
+        form: str,
+        form_version: int,
+        values: dict | None = None,
+    ) -> MessageRecord:
+        now = utc_now()
+        message_id = str(uuid.uuid4())
+        with write_transaction(self._engine) as conn:
+            conn.execute(
+                insert(t).values(
+                    id=message_id,
+                    owner=owner,
+                    registry=registry,
+                    form=form,
+                    form_version=form_version,
+                    state=MessageState.DRAFT.value,
+                    values_blob=self._codec.encode(dict(values or {})),
+                    body_blob=None,
+                    idempotency_key=None,
+                    server_issues_blob=None,
+                    last_error=None,
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                    queued_at=None,
+                    receipt_id=None,
+                )
+            )
+            return self._get(conn, message_id)
+
+    def save_values(self, message_id: str, values: dict) -> None:
+        blob = self._codec.encode(values)  # encode first: a bad value never opens a transaction
+        with write_transaction(self._engine) as conn:
+            self._transition(
+                conn,
+                message_id,
+                {MessageState.DRAFT},
+                "edited",
+                values_blob=blob,
+            )
+
+    def delete_draft(self, message_id: str) -> None:
+        with write_transaction(self._engine) as conn:
+            self._require_state(conn, message_id, {MessageState.DRAFT}, "deleted")
+            conn.execute(delete(t).where(t.c.id == message_id))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def get(self, message_id: str) -> MessageRecord:
+        with read_transaction(self._engine) as conn:
+            return self._get(conn, message_id)
+
+    def list(
+        self, owner: str, states: Iterable[MessageState | str] | None = None
+    ) -> list[MessageRecord]:
+        """The owner's messages in the given states (all when None), newest updated first."""
+        query = select(t).where(t.c.owner == owner)
+        if states is not None:
+            query = query.where(t.c.state.in_([MessageState(s).value for s in states]))
+        query = query.order_by(t.c.updated_at.desc(), t.c.created_at.desc(), t.c.id)
+        with read_transaction(self._engine) as conn:
+            return [self._record(row) for row in conn.execute(query)]
+
+    def count_unsent(self, owner: str) -> int:
+        query = (
+            select(func.count())
+            .select_from(t)
+            .where(t.c.owner == owner, t.c.state.in_([s.value for s in _UNSENT]))
+        )
+        with read_transaction(self._engine) as conn:
+            return int(conn.execute(query).scalar_one())
+
+    # --- the outbox ---------------------------------------------------------------------------
+
+    def submit(self, message_id: str, body: dict) -> MessageRecord:
+        """Draft -> queued with the body frozen and a new idempotency key, in one transaction."""
+        if body.get("message_id") != message_id:
+            raise ValueError("The body's message_id must be the id of the message submitted.")
+        blob = self._codec.encode(body)
+        now = utc_now()
+        with write_transaction(self._engine) as conn:
+            self._transition(
+                conn,
+                message_id,
+                {MessageState.DRAFT},
+                "submitted",
+                state=MessageState.QUEUED.value,
+                body_blob=blob,
+                # The key is made here once; no later transition writes this column again
+                # except the 422 return to draft, which clears it for the next submit.
+                idempotency_key=str(uuid.uuid4()),
+                server_issues_blob=None,
+                last_error=None,
+                attempts=0,
+                queued_at=now,
+                updated_at=now,
+            )
+            return self._get(conn, message_id)
+
+    def claim_for_sending(self, owner: str, limit: int = 100) -> list[MessageRecord]:
+        """Queued -> sending for the owner's oldest queued messages (at most `limit`)."""
+        with write_transaction(self._engine) as conn:
+            ids = list(
+                conn.execute(
+                    select(t.c.id)
+                    .where(t.c.owner == owner, t.c.state == MessageState.QUEUED.value)
+                    .order_by(t.c.queued_at, t.c.created_at, t.c.id)
+                    .limit(limit)
+                ).scalars()
+            )
+            if not ids:
+                return []
+            conn.execute(
+                update(t)
+                .where(t.c.id.in_(ids))
+                .values(state=MessageState.SENDING.value, updated_at=utc_now())
+            )
+            rows = {row.id: row for row in conn.execute(select(t).where(t.c.id.in_(ids)))}
+            return [self._record(rows[i]) for i in ids]
+
+    def mark_receipted(self, message_id: str, receipt: dict) -> None:
+        """Sending -> receipted; the receipt row is stored in the same transaction."""
+        if receipt.get("message_id") != message_id:
+            raise ValueError("The receipt is for another message than the one marked receipted.")
+        now = utc_now()
+        with write_transaction(self._engine) as conn:
+            record = self._transition(
+                conn,
+                message_id,
+                {MessageState.SENDING},
+                "marked as received",
+                state=MessageState.RECEIPTED.value,
+                receipt_id=str(receipt["receipt_id"]),
+                last_error=None,
+                updated_at=now,
+            )
+            # After the state update on purpose: if this insert fails the update rolls back too.
+            insert_receipt(conn, record.owner, receipt, now)
+
+    def mark_returned_to_draft(self, message_id: str, issues: list[dict], error: str) -> None:
+        """Sending -> draft after a 422: issues kept for the form; body and key cleared."""
+        blob = self._codec.encode(list(issues))
+        with write_transaction(self._engine) as conn:
+            self._transition(
+                conn,
+                message_id,
+                {MessageState.SENDING},
+                "returned for correction",
+                state=MessageState.DRAFT.value,
+                server_issues_blob=blob,
+                last_error=error,
+                body_blob=None,
+                idempotency_key=None,
+                queued_at=None,
+            )
+
+    def mark_failed_attempt(self, message_id: str, error: str) -> None:
+        """Sending -> queued after a network error, 5xx or 429; the key stays the same."""
+        with write_transaction(self._engine) as conn:
+            self._transition(
+                conn,
+                message_id,
+                {MessageState.SENDING},
+                "put back in the outbox",
+                state=MessageState.QUEUED.value,
+                attempts=t.c.attempts + 1,
+                last_error=error,
+            )
+
+    def mark_rejected(self, message_id: str, error: str) -> None:
+        """Sending -> rejected (409: the key was used with another body); kept for inspection."""
+        with write_transaction(self._engine) as conn:
+            self._transition(
+                conn,
+                message_id,
+                {MessageState.SENDING},
+                "marked as rejected",
+                state=MessageState.REJECTED.value,
+                last_error=error,
+            )
+
+    def reset_interrupted(self) -> int:
+        """Sending -> queued for every owner (at start-up, after a crash); keys are kept."""
+        with write_transaction(self._engine) as conn:
+            result = conn.execute(
+                update(t)
+                .where(t.c.state == MessageState.SENDING.value)
+                .values(state=MessageState.QUEUED.value, updated_at=utc_now())
+            )
+            return result.rowcount
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _transition(
+        self,
+        conn: Connection,
+        message_id: str,
+        allowed: set[MessageState],
+        action: str,
+        **changes: Any,
+    ) -> MessageRecord:
+        self._require_state(conn, message_id, allowed, action)
+        changes.setdefault("updated_at", utc_now())
+        conn.execute(update(t).where(t.c.id == message_id).values(**changes))
+        return self._get(conn, message_id)
+
+    def _require_state(
+        self, conn: Connection, message_id: str, allowed: set[MessageState], action: str
+    ) -> None:
+        state = conn.execute(select(t.c.state).where(t.c.id == message_id)).scalar_one_or_none()
+        if state is None:
+            raise KeyError(message_id)
+        if MessageState(state) not in allowed:
+            raise InvalidTransition(message_id, state, action)
+
+    def _get(self, conn: Connection, message_id: str) -> MessageRecord:
+        row = conn.execute(select(t).where(t.c.id == message_id)).one_or_none()
+        if row is None:
+            raise KeyError(message_id)
+        return self._record(row)
+
+    def _record(self, row: Row[Any]) -> MessageRecord:
+        decode = self._codec.decode
+        return MessageRecord(
+            id=row.id,
+            owner=row.owner,
+            registry=row.registry,
+            form=row.form,
+            form_version=row.form_version,
+            state=MessageState(row.state),
+            values=decode(row.values_blob),
+            body=None if row.body_blob is None else decode(row.body_blob),
+            idempotency_key=row.idempotency_key,
+            server_issues=[] if row.server_issues_blob is None else decode(row.server_issues_blob),
+            last_error=row.last_error,
+            attempts=row.attempts,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            queued_at=row.queued_at,
+            receipt_id=row.receipt_id,
+        )

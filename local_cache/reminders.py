@@ -1,0 +1,56 @@
+"""The last list of open reminders fetched from the server, per user, for offline viewing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from local_cache.codec import PayloadCodec
+from local_cache.database import read_transaction, write_transaction
+from local_cache.schema import reminder_fetches, reminders
+
+
+class ReminderRepository:
+    def __init__(self, engine: Engine, codec: PayloadCodec) -> None:
+        self._engine = engine
+        self._codec = codec
+
+    def replace_all(self, owner: str, items: list[dict], fetched_at: datetime) -> None:
+        """Replace the owner's reminders with a fresh server list, in one transaction."""
+        # Each whole reminder goes through the codec (it names the patient); the plain
+        # columns are copies for sorting and filtering only.
+        rows = [
+            {
+                "owner": owner,
+                "reminder_id": str(item["id"]),
+                "registry": item.get("registry"),
+                "form": item.get("form"),
+                "due_date": item.get("due_date"),
+                "payload_blob": self._codec.encode(item),
+            }
+            for item in items
+        ]
+        upsert = sqlite_insert(reminder_fetches).values(owner=owner, fetched_at=fetched_at)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[reminder_fetches.c.owner], set_={"fetched_at": fetched_at}
+        )
+        with write_transaction(self._engine) as conn:
+            conn.execute(delete(reminders).where(reminders.c.owner == owner))
+            if rows:
+                conn.execute(insert(reminders), rows)
+            conn.execute(upsert)
+
+    def list(self, owner: str) -> tuple[list[dict], datetime | None]:
+        """The owner's reminders (earliest due first) and when they were fetched (None: never)."""
+        query = (
+            select(reminders.c.payload_blob)
+            .where(reminders.c.owner == owner)
+            .order_by(reminders.c.due_date, reminders.c.row_id)
+        )
+        fetched = select(reminder_fetches.c.fetched_at).where(reminder_fetches.c.owner == owner)
+        with read_transaction(self._engine) as conn:
+            blobs = list(conn.execute(query).scalars())
+            fetched_at = conn.execute(fetched).scalar_one_or_none()
+        return [self._codec.decode(blob) for blob in blobs], fetched_at

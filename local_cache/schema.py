@@ -1,0 +1,123 @@
+"""The cache's tables, as SQLAlchemy Core metadata (the Alembic migrations create them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC text (sorts correctly in SQLite), read back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # naive values are taken to be UTC already
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+metadata = MetaData()
+
+# Blob columns (*_blob) hold codec output; everything else is plain so it can be queried.
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("registry", String(50), nullable=False),
+    Column("form", String(100), nullable=False),
+    Column("form_version", Integer, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("values_blob", LargeBinary, nullable=False),
+    Column("body_blob", LargeBinary, nullable=True),
+    Column("idempotency_key", String(36), nullable=True, unique=True),
+    Column("server_issues_blob", LargeBinary, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("queued_at", UtcDateTime, nullable=True),
+    Column("receipt_id", String(100), nullable=True),
+    Index("ix_messages_owner_state", "owner", "state"),
+    Index("ix_messages_state", "state"),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("receipt_id", String(100), primary_key=True),
+    # Only sent messages get receipts, and those can no longer be deleted.
+    Column("message_id", String(36), ForeignKey("messages.id"), nullable=False, unique=True),
+    Column("owner", String(200), nullable=False),
+    Column("registry", String(50), nullable=False),
+    Column("form", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("body_sha256", String(64), nullable=False),
+    Column("unit_id", String(100), nullable=False),
+    # The whole receipt as received (e.g. with a signature this version does not know).
+    Column("receipt_json", Text, nullable=False),
+    Column("stored_at", UtcDateTime, nullable=False),
+    Index("ix_receipts_owner", "owner"),
+)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("row_id", Integer, primary_key=True, autoincrement=True),
+    Column("owner", String(200), nullable=False),
+    Column("reminder_id", String(100), nullable=False),
+    Column("registry", String(50), nullable=True),
+    Column("form", String(100), nullable=True),
+    Column("due_date", String(10), nullable=True),
+    # The whole reminder (patient id and name included), through the codec.
+    Column("payload_blob", LargeBinary, nullable=False),
+    Index("ix_reminders_owner", "owner"),
+)
+
+reminder_fetches = Table(
+    "reminder_fetches",
+    metadata,
+    Column("owner", String(200), primary_key=True),
+    Column("fetched_at", UtcDateTime, nullable=False),
+)
+
+local_users = Table(
+    "local_users",
+    metadata,
+    Column("server_url", String(500), primary_key=True),
+    Column("username", String(200), primary_key=True),
+    Column("salt", LargeBinary, nullable=False),
+    Column("verifier", LargeBinary, nullable=False),
+    # Cost parameters stored per row so they can be raised later without locking anyone out.
+    Column("scrypt_n", Integer, nullable=False),
+    Column("scrypt_r", Integer, nullable=False),
+    Column("scrypt_p", Integer, nullable=False),
+    Column("profile_json", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

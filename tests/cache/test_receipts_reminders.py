@@ -1,0 +1,73 @@
+"""Receipts listing and the reminders snapshot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from local_cache import Cache
+from tests.cache.builders import OWNER, receipt_for, sending
+
+
+def test_receipts_newest_first_and_unknown_is_key_error(cache: Cache) -> None:
+    first, second = sending(cache), sending(cache)
+    cache.messages.mark_receipted(first.id, receipt_for(first, "R-1"))
+    cache.messages.mark_receipted(second.id, receipt_for(second, "R-2"))
+
+    listed = cache.receipts.list(OWNER)
+
+    assert [r.receipt_id for r in listed] == ["R-2", "R-1"]
+    assert listed[1].received_at == "2025-03-01T10:15:00Z"
+    assert listed[1].stored_at.tzinfo is not None
+    with pytest.raises(KeyError):
+        cache.receipts.get("R-3")
+
+
+def _reminder(rid: str, due: str, patient_id: str) -> dict:
+    return {
+        "id": rid,
+        "registry": "breast",
+        "form": "surgery",
+        "patient_id": patient_id,
+        "patient_name": "Ola Testdata",
+        "reason": "No surgery report",
+        "due_date": due,
+        "created_at": "2025-03-01T00:00:00Z",
+    }
+
+
+def test_reminders_are_replaced_as_a_whole(cache: Cache, identity_number: str) -> None:
+    assert cache.reminders.list(OWNER) == ([], None)
+    fetched = datetime(2025, 3, 2, 8, 0, tzinfo=UTC)
+    late, soon = _reminder("2", "2025-05-01", identity_number), _reminder("1", "2025-04-01", "x")
+
+    cache.reminders.replace_all(OWNER, [late, soon], fetched)
+    assert cache.reminders.list(OWNER) == ([soon, late], fetched)
+
+    cache.reminders.replace_all(OWNER, [late], fetched + timedelta(hours=1))
+    assert cache.reminders.list(OWNER) == ([late], fetched + timedelta(hours=1))
+
+    cache.reminders.replace_all(OWNER, [], fetched + timedelta(hours=2))
+    assert cache.reminders.list(OWNER) == ([], fetched + timedelta(hours=2))
+
+
+def test_reminders_are_per_owner(cache: Cache, identity_number: str) -> None:
+    fetched = datetime(2025, 3, 2, 8, 0, tzinfo=UTC)
+    mine = _reminder("1", "2025-04-01", identity_number)
+    cache.reminders.replace_all(OWNER, [mine], fetched)
+    cache.reminders.replace_all("someone.else", [], fetched)
+
+    assert cache.reminders.list(OWNER) == ([mine], fetched)
+    assert cache.reminders.list("someone.else") == ([], fetched)
+
+
+def test_a_bad_reminder_list_leaves_the_old_one(cache: Cache, identity_number: str) -> None:
+    fetched = datetime(2025, 3, 2, 8, 0, tzinfo=UTC)
+    mine = _reminder("1", "2025-04-01", identity_number)
+    cache.reminders.replace_all(OWNER, [mine], fetched)
+
+    with pytest.raises(KeyError):
+        cache.reminders.replace_all(OWNER, [{"registry": "breast"}], fetched)  # no id
+
+    assert cache.reminders.list(OWNER) == ([mine], fetched)
