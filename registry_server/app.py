@@ -1,0 +1,87 @@
+"""The ASGI application: `create_app(settings)` builds everything a server process needs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from desktop_app.forms import load_catalogue
+from registry_server import __version__
+from registry_server.db import describe_url, make_engine, make_session_factory, upgrade_database
+from registry_server.limits import BodySizeLimit
+from registry_server.routes import auth, forms, health, messages, receipts, reminders
+from registry_server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    """Migrate the database, load the form catalogue, seed demo data if asked, build the app."""
+    engine = make_engine(settings.database_url)
+    upgrade_database(engine)
+    session_factory = make_session_factory(engine)
+    catalogue = load_catalogue()
+    if settings.demo:
+        from registry_server.demo import seed_demo
+
+        seed_demo(session_factory, catalogue)
+    log.info(
+        "Database %s; %d form definitions",
+        describe_url(settings.database_url),
+        len(catalogue.forms()),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Cancer registry reporting API",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+    app.state.catalogue = catalogue
+
+    for module in (auth, forms, messages, receipts, reminders, health):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(Exception, _internal_error)
+    return app
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "request"
+    return f"{where}: {error.get('msg', 'not valid')}"
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    # FastAPI's default answer is a list; the API promises one plain sentence.
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(_describe(e) for e in exc.errors())
+    return JSONResponse(
+        {"detail": f"The request is not valid ({problems}). Correct it and send it again."},
+        status_code=422,
+    )
+
+
+async def _internal_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("Unexpected %s while answering a request", type(exc).__name__)
+    return JSONResponse(
+        {"detail": "The server failed to answer; try again later or tell the registry."},
+        status_code=500,
+    )

@@ -1,0 +1,111 @@
+"""Request and answer shapes, for the OpenAPI document and for checking requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="A plain sentence: what is wrong and what to do.")
+
+
+class IssueOut(BaseModel):
+    path: str = Field(description="The field id the issue belongs to.")
+    severity: str
+    key: str
+    params: dict[str, Any]
+    message: str = Field(description="The issue in English.")
+
+
+class InvalidMessage(Problem):
+    issues: list[IssueOut] = []
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class UnitOut(BaseModel):
+    id: int
+    name: str
+    hospital_code: str
+    hospital_name: str
+    department: str
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    unit: UnitOut
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: str
+    user: UserOut
+
+
+class FormSummary(BaseModel):
+    registry: str
+    form: str
+    version: int
+    title: dict[str, str]
+
+
+class FormList(BaseModel):
+    forms: list[FormSummary]
+
+
+class MessageBody(BaseModel):
+    """The message a client submits (POST /api/v1/messages). Checked strictly."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    message_id: str = Field(description="uuid4 made when the draft was created.")
+    registry: str = Field(min_length=1, max_length=50)
+    form: str = Field(min_length=1, max_length=50)
+    version: int = Field(ge=1)
+    values: dict[str, Any] = Field(description="Flat object {field_id: value}.")
+
+
+class ReceiptOut(BaseModel):
+    receipt_id: str
+    message_id: str
+    registry: str
+    form: str
+    version: int
+    received_at: str = Field(description="ISO 8601, UTC.")
+    body_sha256: str = Field(description="Hex SHA-256 of the canonical message body.")
+    unit_id: int
+
+
+class ReceiptList(BaseModel):
+    receipts: list[ReceiptOut]
+    cursor: str = Field(description="Pass as `since` to get only newer receipts.")
+
+
+class ReminderOut(BaseModel):
+    id: str
+    registry: str
+    form: str
+    patient_id: str
+    patient_name: str
+    reason: str
+    due_date: str
+    created_at: str
+
+
+class ReminderList(BaseModel):
+    reminders: list[ReminderOut]
+    fetched_at: str
+
+
+class Health(BaseModel):
+    status: str
+    version: str

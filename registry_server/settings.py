@@ -1,0 +1,43 @@
+"""Every server setting, declared once with its type and default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import platformdirs
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("registry-server", appauthor=False))
+
+
+@dataclass
+class ServerSettings:
+    """Settings for one server process.
+
+    `database_url` left empty means an SQLite file in `data_dir`; any SQLAlchemy URL works,
+    e.g. ``postgresql+psycopg://user@host/dbname`` when several processes share one database.
+    """
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str = ""
+    token_ttl: timedelta = timedelta(hours=12)
+    max_body_bytes: int = MAX_BODY_BYTES
+    demo: bool = False
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'registry.sqlite3'}"
+        if self.token_ttl <= timedelta(0):
+            raise ValueError("token_ttl must be positive.")
+        if self.max_body_bytes <= 0:
+            raise ValueError("max_body_bytes must be positive.")
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
