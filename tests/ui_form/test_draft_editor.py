@@ -1,0 +1,160 @@
+"""The draft editor page with the real DraftService, Autosaver and SQLite cache."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.forms import Issue
+from local_cache import MessageState
+from ui.draft_editor import DraftEditor
+
+pytestmark = pytest.mark.gui
+
+OWNER = "test.clinician"
+
+
+def _editor(qtbot, drafts, message_id: str, debounce_ms: int = 50) -> DraftEditor:
+    editor = DraftEditor(drafts, message_id, "en", debounce_ms)
+    qtbot.addWidget(editor)
+    editor.resize(1000, 700)
+    editor.show()
+    qtbot.waitExposed(editor)
+    return editor
+
+
+def test_submit_with_errors_is_refused_in_the_page(qtbot, drafts, cache) -> None:
+    record = drafts.new_draft(OWNER, "breast", "assessment")
+    editor = _editor(qtbot, drafts, record.id)
+    qtbot.keyClicks(editor.form.field_widget("er_percent").edit, "12a")
+    count = editor.form.error_count()
+    assert count > 1
+
+    with qtbot.assertNotEmitted(editor.submitted):
+        qtbot.mouseClick(editor.submit_button, Qt.MouseButton.LeftButton)
+
+    assert editor.message.isVisible()
+    assert editor.message.text().startswith(
+        f"{count} problems must be fixed before this report can be submitted"
+    )
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is editor.form.summary.list)
+    assert len(editor.form.summary.paths()) == count  # every problem listed, required too
+    assert cache.messages.get(record.id).state == MessageState.DRAFT
+
+
+def test_valid_draft_is_submitted_and_queued(qtbot, drafts, cache, valid_values) -> None:
+    record = drafts.new_draft(OWNER, "breast", "assessment")
+    cache.messages.save_values(record.id, valid_values)
+    editor = _editor(qtbot, drafts, record.id)
+    assert editor.problem_label.text() == "Ready to submit"
+
+    with qtbot.waitSignal(editor.submitted, timeout=5000) as signal:
+        qtbot.mouseClick(editor.submit_button, Qt.MouseButton.LeftButton)
+
+    assert signal.args == [record.id]
+    queued = cache.messages.get(record.id)
+    assert queued.state == MessageState.QUEUED
+    assert queued.body["values"] == valid_values
+    editor.flush()  # a later flush (the main window closing the page) must not touch it
+    assert cache.messages.get(record.id).state == MessageState.QUEUED
+
+
+def test_refusal_message_goes_once_the_problems_are_fixed(
+    qtbot, drafts, cache, valid_values
+) -> None:
+    record = drafts.new_draft(OWNER, "breast", "assessment")
+    almost = dict(valid_values)
+    del almost["patient_name"]
+    cache.messages.save_values(record.id, almost)
+    editor = _editor(qtbot, drafts, record.id)
+    assert not editor.submit()
+    assert editor.message.text().startswith("1 problem must be fixed")
+    qtbot.keyClicks(editor.form.field_widget("patient_name").edit, "Kari Testperson")
+    assert not editor.message.isVisible()
+    assert editor.submit()
+
+
+def test_changes_are_autosaved_after_the_debounce(qtbot, drafts, cache) -> None:
+    record = drafts.new_draft(OWNER, "breast", "assessment")
+    editor = _editor(qtbot, drafts, record.id, debounce_ms=30)
+    qtbot.keyClicks(editor.form.field_widget("reporter_name").edit, "Dr. Test")
+    qtbot.waitUntil(
+        lambda: cache.messages.get(record.id).values.get("reporter_name") == "Dr. Test",
+        timeout=5000,
+    )
+    qtbot.waitUntil(lambda: editor.save_label.text() == "All changes saved", timeout=5000)
+
+
+def test_flush_saves_at_once_without_waiting_for_the_debounce(qtbot, drafts, cache) -> None:
+    record = drafts.new_draft(OWNER, "breast", "assessment")
+    editor = _editor(qtbot, drafts, record.id, debounce_ms=60_000)
+    qtbot.keyClicks(editor.form.field_widget("er_percent").edit, "12a")
+    assert cache.messages.get(record.id).values == {}
+    editor.flush()
+    assert cache.messages.get(record.id).values == {"er_percent": "12a"}
+
+
+def test_close_flushes(qtbot, drafts, cache) -> None:
+    record = drafts.new_draft(OWNER, "breast", "assessment")
+    editor = _editor(qtbot, drafts, record.id, debounce_ms=60_000)
+    qtbot.keyClicks(editor.form.field_widget("comment").edit, "Seen twice")
+    editor.close()
+    assert cache.messages.get(record.id).values == {"comment": "Seen twice"}
+
+
+def test_returned_report_shows_the_registry_issues(qtbot, drafts, cache, valid_values) -> None:
+    record = drafts.new_draft(OWNER, "breast", "assessment")
+    assert drafts.submit(record.id, valid_values) == []
+    cache.messages.claim_for_sending(OWNER)
+    returned = Issue("reporter_hpr", "error", "check:hpr_unknown", {}, {"en": "Unknown HPR."})
+    cache.messages.mark_returned_to_draft(
+        record.id, [returned.to_dict()], "The message did not pass the registry's checks."
+    )
+
+    editor = _editor(qtbot, drafts, record.id)
+
+    assert editor.returned_banner.isVisible()
+    assert editor.returned_banner.text().startswith(
+        "The registry returned this report: The message did not pass"
+    )
+    hpr = editor.form.field_widget("reporter_hpr")
+    assert [issue.key for issue in hpr.issues()] == ["check:hpr_unknown"]
+    assert editor.form.summary.paths() == ["reporter_hpr"]
+    assert not editor.submit()  # not before the marked field is looked at
+
+    hpr.edit.setText(hpr.edit.text())  # retyped as it was: the reporter has checked it
+    qtbot.keyClicks(hpr.edit, "1")
+    qtbot.keyClick(hpr.edit, Qt.Key.Key_Backspace)
+    assert hpr.issues() == []
+    assert editor.submit()
+    assert cache.messages.get(record.id).state == MessageState.QUEUED
+
+
+def test_submitted_message_opens_read_only(qtbot, drafts, cache, valid_values) -> None:
+    record = drafts.new_draft(OWNER, "breast", "assessment")
+    drafts.submit(record.id, valid_values)
+    editor = _editor(qtbot, drafts, record.id)
+    assert not editor.submit_button.isVisible()
+    assert not editor.form.widget().isEnabled()
+    assert "can no longer be changed" in editor.message.text()
+    assert not editor.submit()
+
+
+def test_header_names_form_version_and_patient(qtbot, drafts, cache, valid_values) -> None:
+    record = drafts.new_draft(OWNER, "breast", "assessment")
+    cache.messages.save_values(record.id, valid_values)
+    editor = _editor(qtbot, drafts, record.id)
+    assert editor.title_label.text() == editor.definition.title_text("en")
+    assert "version 1" in editor.subtitle_label.text()
+    assert valid_values["patient_id"] in editor.patient_label.text()
+
+
+def test_a_failed_autosave_is_reported_in_the_page(qtbot, drafts, cache, valid_values) -> None:
+    record = drafts.new_draft(OWNER, "breast", "assessment")
+    editor = _editor(qtbot, drafts, record.id, debounce_ms=10)
+    drafts.submit(record.id, valid_values)  # queued behind the page's back: no more edits
+    qtbot.keyClicks(editor.form.field_widget("comment").edit, "late edit")
+    qtbot.waitUntil(lambda: editor.message.isVisible(), timeout=5000)
+    assert editor.message.text().startswith("The draft was not saved: The message cannot be")
+    assert cache.messages.get(record.id).values == valid_values

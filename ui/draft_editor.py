@@ -1,0 +1,313 @@
+"""The page that edits one draft: header, the form, the problem count and Submit.
+
+Every change is saved through the DraftService's autosaver, debounced by a single-shot QTimer,
+and flushed on `flush()`, hide and close, so a crash loses at most the debounce window. The
+autosaver writes on its own thread; this page never waits on the disk except in `flush()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from concurrent.futures import Future
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QHideEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.drafts import DraftService
+from desktop_app.forms import Issue
+from local_cache import CacheError, MessageState
+from ui.form_renderer import FormView
+from ui.form_renderer.texts import text
+from ui.models.names import CatalogueNames
+
+log = logging.getLogger(__name__)
+
+_BANNER_STYLE = {
+    "error": "background: #fdf3f4; border: 2px solid #b00020; color: #7a0016;",
+    "info": "background: #eef4fb; border: 1px solid #7a9cc6; color: #1d3557;",
+}
+
+
+class DraftEditor(QWidget):
+    submitted = Signal(str)  # message id, once the draft is queued
+    _saveFinished = Signal(str)  # "" when saved, else why not (sent from the writer thread)
+
+    def __init__(
+        self,
+        drafts: DraftService,
+        message_id: str,
+        lang: str,
+        debounce_ms: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("draftEditor")
+        self.drafts = drafts
+        self.message_id = message_id
+        self.lang = lang
+        record, definition = drafts.open(message_id)  # FormUnavailableError names the form
+        self.record = record
+        self.definition = definition
+        self._pending: dict[str, Any] | None = None
+        self._submitted = False
+        self._refusal_shown = False
+        self._shown_count = -1
+        self._read_only = record.state != MessageState.DRAFT
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(max(0, int(debounce_ms)))
+        self._timer.timeout.connect(self._save_now)
+        self._saveFinished.connect(self._show_save_result)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._build_header())
+        self.returned_banner = self._banner("returnedBanner", "error")
+        layout.addWidget(self.returned_banner)
+        self.message = self._banner("editorMessage", "error")
+        layout.addWidget(self.message)
+
+        self.form = FormView(definition, record.values, lang, self)
+        self.form.valuesChanged.connect(self._values_changed)
+        self.form.issuesChanged.connect(self._issues_changed)
+        self.form.valuesChanged.connect(self._update_patient)
+        layout.addWidget(self.form, 1)
+        layout.addWidget(self._build_footer())
+
+        if record.server_issues:
+            self.form.set_server_issues([Issue.from_dict(d) for d in record.server_issues])
+            detail = (record.last_error or "").strip() or text("editor.returned_no_detail", lang)
+            self.returned_banner.setText(text("editor.returned", lang, detail=detail))
+            self.returned_banner.show()
+        if self._read_only:
+            self.form.widget().setEnabled(False)
+            self.submit_button.hide()
+            self._show_message(text("editor.read_only", lang, state=str(record.state)), "info")
+        self._update_patient(self.form.values())
+        self._issues_changed(self.form.issues())
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self._flush_quietly)
+
+    # Layout ----------------------------------------------------------------------------
+
+    def _build_header(self) -> QWidget:
+        header = QFrame(self)
+        header.setObjectName("editorHeader")
+        header.setFrameShape(QFrame.Shape.NoFrame)
+        layout = QVBoxLayout(header)
+        layout.setContentsMargins(12, 10, 12, 6)
+        layout.setSpacing(2)
+        names = CatalogueNames(self.drafts.catalogue, self.lang)
+        self.title_label = QLabel(self.definition.title_text(self.lang), header)
+        self.title_label.setObjectName("editorTitle")
+        font = self.title_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.title_label.setFont(font)
+        layout.addWidget(self.title_label)
+        self.subtitle_label = QLabel(
+            f"{names.registry(self.record.registry)} · "
+            + text("editor.version", self.lang, version=self.record.form_version),
+            header,
+        )
+        self.subtitle_label.setObjectName("editorSubtitle")
+        layout.addWidget(self.subtitle_label)
+        self.patient_label = QLabel(header)
+        self.patient_label.setObjectName("editorPatient")
+        self.patient_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.patient_label)
+        return header
+
+    def _build_footer(self) -> QWidget:
+        footer = QFrame(self)
+        footer.setObjectName("editorFooter")
+        footer.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(footer)
+        layout.setContentsMargins(12, 6, 12, 6)
+        self.problem_label = QLabel(footer)
+        self.problem_label.setObjectName("problemCount")
+        layout.addWidget(self.problem_label)
+        layout.addStretch(1)
+        self.save_label = QLabel(footer)
+        self.save_label.setObjectName("saveState")
+        self.save_label.setStyleSheet("color: #555555;")
+        layout.addWidget(self.save_label)
+        self.submit_button = QPushButton(text("editor.submit", self.lang), footer)
+        self.submit_button.setObjectName("submitButton")
+        self.submit_button.clicked.connect(self.submit)
+        layout.addWidget(self.submit_button)
+        return footer
+
+    def _banner(self, name: str, kind: str) -> QLabel:
+        banner = QLabel(self)
+        banner.setObjectName(name)
+        banner.setWordWrap(True)
+        banner.setTextFormat(Qt.TextFormat.PlainText)
+        banner.setMargin(8)
+        banner.setStyleSheet(_BANNER_STYLE[kind])
+        banner.hide()
+        return banner
+
+    def _show_message(self, message: str, kind: str = "error", refusal: bool = False) -> None:
+        self._refusal_shown = refusal
+        self.message.setStyleSheet(_BANNER_STYLE[kind])
+        self.message.setText(message)
+        self.message.setVisible(bool(message))
+
+    # Header and counts -----------------------------------------------------------------
+
+    def _update_patient(self, values: dict) -> None:
+        parts = []
+        for field in self.definition.fields():
+            if field.id == "patient_name" or field.type == "identity_number":
+                value = values.get(field.id)
+                if isinstance(value, str) and value.strip():
+                    parts.append(value.strip())
+        _set_text(
+            self.patient_label,
+            text("editor.patient", self.lang, patient=" · ".join(parts))
+            if parts
+            else text("editor.no_patient", self.lang),
+        )
+
+    def _issues_changed(self, _issues: list) -> None:
+        count = self.form.error_count()
+        if count != self._shown_count:
+            self._shown_count = count
+            if count == 0:
+                self.problem_label.setText(text("editor.problems.none", self.lang))
+                self.problem_label.setStyleSheet("color: #1b5e20;")
+            else:
+                key = "editor.problems.one" if count == 1 else "editor.problems.many"
+                self.problem_label.setText(text(key, self.lang, count=count))
+                self.problem_label.setStyleSheet("color: #b00020;")
+        if self._refusal_shown:  # keep the refusal's count true, and drop it once answered
+            if count:
+                self._show_refusal(count)
+            else:
+                self._show_message("")
+
+    # Autosave --------------------------------------------------------------------------
+
+    def _values_changed(self, values: dict) -> None:
+        if self._read_only or self._submitted:
+            return
+        self._pending = values
+        _set_text(self.save_label, text("editor.saving", self.lang))
+        self._timer.start()  # restarts: saves once the typing pauses
+
+    def _save_now(self) -> None:
+        values, self._pending = self._pending, None
+        if values is None or self._read_only or self._submitted:
+            return
+        try:
+            future = self.drafts.autosaver.save(self.message_id, values)
+        except Exception as error:  # the autosaver is closed (shutting down)
+            self._show_save_result(_reason(error))
+            return
+        future.add_done_callback(self._save_done)
+
+    def _save_done(self, future: Future[None]) -> None:
+        # Runs on the autosaver's thread: hand the outcome to the GUI thread by a signal.
+        error = future.exception()
+        # RuntimeError: the page was closed meanwhile; the autosaver has logged any failure.
+        with contextlib.suppress(RuntimeError):
+            self._saveFinished.emit("" if error is None else _reason(error))
+
+    def _show_save_result(self, reason: str) -> None:
+        if reason:
+            self.save_label.setText("")
+            self._show_message(text("editor.save_failed", self.lang, reason=reason))
+        elif self._pending is None and not self._timer.isActive():
+            self.save_label.setText(text("editor.saved", self.lang))
+
+    def flush(self) -> None:
+        """Write pending changes now and wait (briefly) until they are committed."""
+        if self._timer.isActive():
+            self._timer.stop()
+        self._save_now()
+        self.drafts.autosaver.flush()
+
+    def _flush_quietly(self) -> None:
+        try:
+            self.flush()
+        except Exception as error:  # an event handler must not raise; say it in the page
+            log.exception("Saving draft %s failed", self.message_id)
+            self._show_message(text("editor.save_failed", self.lang, reason=_reason(error)))
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._flush_quietly()
+        super().hideEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._flush_quietly()
+        super().closeEvent(event)
+
+    # Submit ----------------------------------------------------------------------------
+
+    def submit(self) -> bool:
+        """Queue the report if it has no errors; otherwise say why, in the page."""
+        if self._read_only or self._submitted:
+            return False
+        if self.form.has_errors():
+            self._refuse(self.form.error_count())
+            return False
+        self._timer.stop()
+        values, self._pending = self.form.values(), None
+        try:
+            issues = self.drafts.submit(self.message_id, values)
+        except Exception as error:
+            log.exception("Submitting draft %s failed", self.message_id)
+            self._pending = values
+            self._timer.start()
+            self._show_message(text("editor.submit_failed", self.lang, reason=_reason(error)))
+            return False
+        errors = [issue for issue in issues if issue.is_error]
+        if errors:  # the service saw what the form did not (e.g. a date passed midnight)
+            self._pending = values
+            self._timer.start()
+            self.form.set_server_issues(errors)
+            self._refuse(len(errors))
+            return False
+        self._submitted = True
+        self.form.widget().setEnabled(False)
+        self.submit_button.setEnabled(False)
+        self._show_message("")
+        self.submitted.emit(self.message_id)
+        return True
+
+    def _refuse(self, count: int) -> None:
+        self.form.show_all_issues()
+        self._show_refusal(count)
+        self.form.focus_summary()
+
+    def _show_refusal(self, count: int) -> None:
+        key = "editor.refused.one" if count == 1 else "editor.refused.many"
+        self._show_message(text(key, self.lang, count=count), refusal=True)
+
+
+def _set_text(label: QLabel, new_text: str) -> None:
+    # Per keystroke: skip Qt when nothing changes (see ui/form_renderer/field_widgets.py).
+    if label.text() != new_text:
+        label.setText(new_text)
+
+
+def _reason(error: BaseException) -> str:
+    """A plain sentence for the user; never the values (they identify a patient)."""
+    message = getattr(error, "message", None)
+    if isinstance(message, str) and message:
+        return message
+    if isinstance(error, CacheError | TimeoutError):  # their text is written for the user
+        return str(error)
+    return f"{type(error).__name__}."

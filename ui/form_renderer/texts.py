@@ -1,0 +1,104 @@
+"""The form renderer's own words (buttons, hints, summaries) in the form languages.
+
+Form texts come from the definition in the same {"nb": ..., "en": ...} shape, so the renderer
+takes one `lang` for both and needs no Qt translator to be installed.
+"""
+
+from __future__ import annotations
+
+from desktop_app.forms.text import fill, localized
+
+_TEXTS: dict[str, dict[str, str]] = {
+    "choose": {"nb": "– velg –", "en": "– choose –"},
+    "clear": {"nb": "Fjern svar", "en": "Clear"},
+    "clear_tip": {"nb": "Fjern svaret på «{label}»", "en": 'Clear the answer to "{label}"'},
+    "date_placeholder": {"nb": "ÅÅÅÅ-MM-DD", "en": "YYYY-MM-DD"},
+    "calendar_button": {"nb": "Kalender…", "en": "Calendar…"},
+    "calendar": {"nb": "Velg dato i kalender", "en": "Pick the date from a calendar"},
+    "code_placeholder": {
+        "nb": "Skriv kode eller ord for å søke",
+        "en": "Type a code or a word to search",
+    },
+    "show_all_codes": {
+        "nb": "Vis hele listen (Alt+Pil ned)",
+        "en": "Show the whole list (Alt+Down)",
+    },
+    "identity_placeholder": {"nb": "11 sifre", "en": "11 digits"},
+    "born": {"nb": "Født {date}", "en": "Born {date}"},
+    "gender.M": {"nb": "mann", "en": "male"},
+    "gender.F": {"nb": "kvinne", "en": "female"},
+    "kind.d": {"nb": "D-nummer", "en": "D-number"},
+    "kind.h": {"nb": "H-nummer", "en": "H-number"},
+    "range": {"nb": "{low}–{high}", "en": "{low}–{high}"},
+    "at_least": {"nb": "minst {low}", "en": "at least {low}"},
+    "at_most": {"nb": "høyst {high}", "en": "at most {high}"},
+    "not_an_option": {
+        "nb": "Lagret svar «{value}» er ikke et av valgene.",
+        "en": 'The saved answer "{value}" is not one of the options.',
+    },
+    "required_mark": {"nb": "må fylles ut", "en": "required"},
+    "summary.one": {"nb": "1 problem å rette:", "en": "1 problem to fix:"},
+    "summary.many": {"nb": "{count} problemer å rette:", "en": "{count} problems to fix:"},
+    "summary.hint": {
+        "nb": "Klikk på et problem for å gå til feltet.",
+        "en": "Click a problem to go to its field.",
+    },
+    "warning": {"nb": "Advarsel", "en": "Warning"},
+    # The draft editor page
+    "editor.version": {"nb": "versjon {version}", "en": "version {version}"},
+    "editor.patient": {"nb": "Pasient: {patient}", "en": "Patient: {patient}"},
+    "editor.no_patient": {"nb": "Pasient: ikke fylt ut ennå", "en": "Patient: not entered yet"},
+    "editor.submit": {"nb": "Send inn", "en": "Submit"},
+    "editor.problems.none": {"nb": "Klar til innsending", "en": "Ready to submit"},
+    "editor.problems.one": {
+        "nb": "1 problem må rettes før innsending",
+        "en": "1 problem to fix before submitting",
+    },
+    "editor.problems.many": {
+        "nb": "{count} problemer må rettes før innsending",
+        "en": "{count} problems to fix before submitting",
+    },
+    "editor.refused.one": {
+        "nb": "1 problem må rettes før rapporten kan sendes inn. Se listen øverst i skjemaet.",
+        "en": "1 problem must be fixed before this report can be submitted. "
+        "See the list at the top of the form.",
+    },
+    "editor.refused.many": {
+        "nb": "{count} problemer må rettes før rapporten kan sendes inn. "
+        "Se listen øverst i skjemaet.",
+        "en": "{count} problems must be fixed before this report can be submitted. "
+        "See the list at the top of the form.",
+    },
+    "editor.submit_failed": {
+        "nb": "Rapporten kunne ikke sendes inn: {reason} Svarene er lagret som utkast; prøv igjen.",
+        "en": "The report could not be submitted: {reason} "
+        "Your answers are kept as a draft; try again.",
+    },
+    "editor.returned": {
+        "nb": "Registeret returnerte denne rapporten: {detail} Rett de merkede feltene og send "
+        "inn på nytt.",
+        "en": "The registry returned this report: {detail} Fix the marked fields and submit "
+        "it again.",
+    },
+    "editor.returned_no_detail": {
+        "nb": "den besto ikke registerets kontroller.",
+        "en": "it did not pass the registry's checks.",
+    },
+    "editor.read_only": {
+        "nb": "Denne rapporten er sendt inn ({state}) og kan ikke endres.",
+        "en": "This report has been submitted ({state}) and can no longer be changed.",
+    },
+    "editor.saving": {"nb": "Lagrer …", "en": "Saving…"},
+    "editor.saved": {"nb": "Alle endringer er lagret", "en": "All changes saved"},
+    "editor.save_failed": {
+        "nb": "Utkastet ble ikke lagret: {reason} Ikke lukk programmet; prøv å endre et felt "
+        "igjen, eller kontakt brukerstøtte.",
+        "en": "The draft was not saved: {reason} Do not close the program; try changing a "
+        "field again, or contact support.",
+    },
+    "form_level": {"nb": "Skjemaet", "en": "The form"},
+}
+
+
+def text(key: str, lang: str, **params: object) -> str:
+    return fill(localized(_TEXTS[key], lang), params) if params else localized(_TEXTS[key], lang)
