@@ -1,0 +1,137 @@
+"""Client settings: every setting declared once, with its type and default.
+
+Sources, later ones winning: the JSON settings file, environment variables, explicit overrides.
+Secrets (passwords, tokens) never belong here; tokens live in the OS keyring.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "registry-desktop"
+SETTINGS_FILE_NAME = "settings.json"
+
+# Environment variables that may override a setting (deployment on ward PCs sets these).
+ENV_VARS: dict[str, str] = {
+    "REGISTRY_SERVER_URL": "server_url",
+    "REGISTRY_CA_BUNDLE": "ca_bundle",
+    "REGISTRY_DATA_DIR": "data_dir",
+}
+
+
+class SettingsError(ValueError):
+    """A settings file, variable or override cannot be used; the message says which and why."""
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / SETTINGS_FILE_NAME
+
+
+@dataclass
+class Settings:
+    server_url: str = "https://127.0.0.1:8443"
+    ca_bundle: str | None = None  # PEM file with the hospital's CA, added to verification
+    use_system_trust: bool = False
+    allow_insecure_http: bool = False  # development only; sends credentials in clear text
+    data_dir: Path = field(default_factory=default_data_dir)
+    sync_interval_s: float = 30.0
+    retry_interval_s: float = 5.0
+    autosave_debounce_ms: int = 400
+    language: str = "en"
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.data_dir) / "cache.sqlite3"
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def load(cls, config_file: str | Path | None = None, **overrides: Any) -> Settings:
+        """Settings from the file (if present), then the environment, then ``overrides``."""
+        values: dict[str, Any] = {}
+        path = Path(config_file) if config_file is not None else default_config_file()
+        if path.is_file():
+            values.update(_read_file(path))
+        elif config_file is not None:
+            raise SettingsError(f"The settings file {path} does not exist. Check the path.")
+        for var, name in ENV_VARS.items():
+            raw = os.environ.get(var)
+            if raw:
+                values[name] = raw
+        _reject_unknown(overrides, "in the arguments")
+        values.update(overrides)
+        return cls(**{name: _coerce(name, value) for name, value in values.items()})
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SettingsError(
+            f"The settings file {path} cannot be read ({exc}). Fix or remove the file."
+        ) from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"The settings file {path} must hold a JSON object.")
+    _reject_unknown(data, f"in {path}")
+    return data
+
+
+def _reject_unknown(values: dict[str, Any], where: str) -> None:
+    unknown = sorted(set(values) - set(Settings.names()))
+    if unknown:
+        raise SettingsError(
+            f"Unknown setting(s) {', '.join(unknown)} {where}. "
+            f"Known settings: {', '.join(Settings.names())}."
+        )
+
+
+def _field_type(name: str) -> tuple[type, bool]:
+    """The declared type of a setting and whether it may be None."""
+    hint = typing.get_type_hints(Settings)[name]
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return next(a for a in args if a is not type(None)), type(None) in args
+    return hint, False
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Turn file/env values into the declared type, failing with a sentence naming the setting."""
+    kind, optional = _field_type(name)
+    if value is None:
+        if optional:
+            return None
+        raise SettingsError(f"The setting {name} cannot be empty.")
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(value)
+        if kind is Path:
+            return Path(value).expanduser()
+        if kind in (int, float) and isinstance(value, bool):
+            raise ValueError(value)
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(
+            f"The setting {name} must be of type {kind.__name__}, not {value!r}."
+        ) from exc

@@ -1,0 +1,316 @@
+"""HTTP client for the registry server API (``/api/v1``).
+
+TLS is always verified. Every failure becomes one of the exception classes below, each with a
+plain sentence in ``.message`` that the UI can show as is. Nothing here logs request bodies,
+passwords or tokens.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import certifi
+import httpx
+
+API_PREFIX = "/api/v1"
+
+NETWORK_MESSAGE = (
+    "The registry server cannot be reached. "
+    "Your message is kept and will be sent when the connection is back."
+)
+
+
+class ApiError(Exception):
+    """Any failure talking to the server; ``message`` is a plain sentence for the user."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class NetworkError(ApiError):
+    """The server could not be reached (refused, timed out, connection dropped)."""
+
+
+class TlsError(NetworkError):
+    """The server's certificate could not be verified, so nothing was sent."""
+
+
+class AuthError(ApiError):
+    """Wrong credentials, or the token is missing, expired or revoked (401)."""
+
+
+class ServerError(ApiError):
+    """The server failed (5xx) or asked us to slow down (429); try again later."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class InsecureUrlError(ApiError, ValueError):
+    """The configured server address is not https:// and plain HTTP is not allowed."""
+
+
+@dataclass
+class Receipted:
+    receipt: dict
+    replay: bool  # True when the server had already received this message (200)
+
+
+@dataclass
+class Invalid:
+    issues: list[dict]
+    detail: str
+
+
+@dataclass
+class Conflict:
+    detail: str
+
+
+SubmitResult = Receipted | Invalid | Conflict
+
+
+def make_ssl_context(
+    ca_bundle: str | None = None, use_system_trust: bool = False
+) -> ssl.SSLContext:
+    """The verifying TLS context: a hospital CA bundle and/or the OS trust, else certifi's CAs."""
+    if use_system_trust:
+        context = _system_trust_context()
+        if ca_bundle:
+            context.load_verify_locations(cafile=ca_bundle)
+        return context
+    # httpx does not read SSL_CERT_FILE itself, so the bundle is loaded explicitly.
+    return ssl.create_default_context(cafile=ca_bundle or certifi.where())
+
+
+def _system_trust_context() -> ssl.SSLContext:
+    try:  # truststore asks the OS (Windows/macOS certificate stores), when installed
+        import truststore  # type: ignore[import-not-found]
+    except ImportError:
+        return ssl.create_default_context()  # OpenSSL's system paths
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+class ApiClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        ca_bundle: str | None = None,
+        use_system_trust: bool = False,
+        allow_insecure_http: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
+        url = httpx.URL(base_url)
+        if url.scheme not in ("https", "http") or not url.host:
+            raise InsecureUrlError(
+                f"The server address {base_url!r} is not a valid https:// address. "
+                "Check the server_url setting."
+            )
+        if url.scheme == "http" and not allow_insecure_http:
+            raise InsecureUrlError(
+                f"The server address {base_url} uses plain http://, which would send passwords "
+                "and patient data unencrypted. Use an https:// address in the server_url setting."
+            )
+        self.base_url = str(url).rstrip("/")
+        try:
+            verify = make_ssl_context(ca_bundle, use_system_trust)
+        except (OSError, ssl.SSLError) as exc:
+            raise TlsError(
+                f"The CA bundle {ca_bundle} cannot be loaded ({exc}). Check the ca_bundle setting."
+            ) from exc
+        self._client = httpx.Client(
+            base_url=self.base_url + API_PREFIX,
+            verify=verify,
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            headers={"Accept": "application/json"},
+        )
+
+    # -- API calls ------------------------------------------------------------------------
+
+    def sign_in(self, username: str, password: str) -> dict:
+        """Exchange credentials for a token; AuthError when they are wrong."""
+        response = self._request(
+            "POST", "/auth/token", json={"username": username, "password": password}
+        )
+        if response.status_code == 401:
+            raise AuthError("Wrong username or password.", status=401)
+        return self._json(self._check(response))
+
+    def submit(self, token: str, body: dict, idempotency_key: str) -> SubmitResult:
+        """Send one message; the same key and body may be sent again safely."""
+        response = self._request(
+            "POST",
+            "/messages",
+            json=body,
+            headers={**_bearer(token), "Idempotency-Key": idempotency_key},
+        )
+        if response.status_code == 422:
+            data = self._json(response, default={})
+            return Invalid(issues=list(data.get("issues") or []), detail=_detail(response))
+        if response.status_code == 409:
+            return Conflict(detail=_detail(response))
+        self._check(response)
+        return Receipted(receipt=self._json(response), replay=response.status_code == 200)
+
+    def reminders(self, token: str) -> tuple[list[dict], datetime]:
+        data = self._json(self._check(self._request("GET", "/reminders", headers=_bearer(token))))
+        return list(data.get("reminders") or []), _parse_time(data.get("fetched_at"))
+
+    def receipts(self, token: str, since: str | None = None) -> tuple[list[dict], str]:
+        params = {"since": since} if since else None
+        response = self._request("GET", "/receipts", params=params, headers=_bearer(token))
+        data = self._json(self._check(response))
+        return list(data.get("receipts") or []), str(data.get("cursor") or "")
+
+    def forms(self) -> list[dict]:
+        return list(self._json(self._check(self._request("GET", "/forms"))).get("forms") or [])
+
+    def health(self) -> dict:
+        return self._json(self._check(self._request("GET", "/health")))
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            tls = _tls_cause(exc)
+            if tls is not None:
+                raise TlsError(_tls_message(tls, self.base_url)) from exc
+            raise NetworkError(NETWORK_MESSAGE) from exc
+
+    def _check(self, response: httpx.Response) -> httpx.Response:
+        status = response.status_code
+        if 200 <= status < 300:
+            return response
+        if status == 401:
+            raise AuthError(
+                "Your sign-in has expired or was not accepted. Sign in again.", status=status
+            )
+        if status == 429 or status >= 500:
+            raise ServerError(
+                "The registry server is busy or has a problem. "
+                "Your message is kept and will be sent later.",
+                status=status,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        raise ApiError(
+            f"The registry server refused the request: {_detail(response)}", status=status
+        )
+
+    @staticmethod
+    def _json(response: httpx.Response, default: Any = None) -> Any:
+        try:
+            data = response.json()
+        except ValueError as exc:
+            if default is not None:
+                return default
+            raise ServerError(
+                "The registry server sent an answer that cannot be read. Try again later.",
+                status=response.status_code,
+            ) from exc
+        if not isinstance(data, dict):
+            if default is not None:
+                return default
+            raise ServerError(
+                "The registry server sent an unexpected answer. Try again later.",
+                status=response.status_code,
+            )
+        return data
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, str) and detail:
+        return detail
+    return f"HTTP status {response.status_code}."
+
+
+def _parse_time(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _tls_cause(exc: BaseException) -> ssl.SSLError | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _tls_message(error: ssl.SSLError, base_url: str) -> str:
+    host = httpx.URL(base_url).host
+    if isinstance(error, ssl.SSLCertVerificationError):
+        code = error.verify_code
+        reason = (error.verify_message or str(error)).rstrip(".")
+        if code == 62 or "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
+            return (
+                f"The server's certificate is not valid for the host name {host}: {reason}. "
+                "Check the server_url setting. Nothing was sent."
+            )
+        if code == 10 or "expired" in reason.lower():
+            return (
+                f"The certificate of {host} has expired. Nothing was sent. Tell your IT department."
+            )
+        return (
+            f"The certificate of {host} is issued by an authority this computer does not trust "
+            f"({reason}). Nothing was sent. Ask your IT department for the hospital CA bundle "
+            "and set it in the ca_bundle setting."
+        )
+    return (
+        f"A secure connection to {host} could not be set up ({error.reason or error}). "
+        "Nothing was sent. Check that server_url is the registry's https:// address."
+    )

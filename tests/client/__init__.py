@@ -1,0 +1,1 @@
+"""Tests of the client core services (config, events, API client, sign-in, sync, drafts, PDF)."""

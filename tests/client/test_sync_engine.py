@@ -1,0 +1,273 @@
+"""The sync engine against the real server: send, survive outages, return invalid messages."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop_app.auth import Session, SessionService, TokenStore
+from desktop_app.events import (
+    ConnectivityChanged,
+    EventBus,
+    MessageStateChanged,
+    OutboxChanged,
+    RemindersUpdated,
+    SignInRequired,
+)
+from desktop_app.forms import body_sha256, generate_identity_number
+from desktop_app.sync.api_client import ApiClient
+from desktop_app.sync.engine import SyncEngine
+from local_cache import Cache, MessageRecord, MessageState
+from tests.support.live_server import LiveServer
+
+from .conftest import wait_for
+
+
+class Recorder:
+    """Collects published events (from the engine's thread)."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._lock = threading.Lock()
+        self.events: list[object] = []
+        bus.subscribe(self._add)
+
+    def _add(self, event: object) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def of(self, kind: type) -> list:
+        with self._lock:
+            return [e for e in self.events if isinstance(e, kind)]
+
+
+@pytest.fixture
+def bus() -> EventBus:
+    return EventBus()
+
+
+@pytest.fixture
+def recorder(bus: EventBus) -> Recorder:
+    return Recorder(bus)
+
+
+@pytest.fixture
+def make_engine(
+    cache: Cache, api: ApiClient, session: Session, bus: EventBus
+) -> Iterator[Callable[..., SyncEngine]]:
+    engines: list[SyncEngine] = []
+
+    def make(**kwargs: float) -> SyncEngine:
+        engine = SyncEngine(cache, api, session, bus, **kwargs)
+        engines.append(engine)
+        engine.start()
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.stop()
+
+
+def _state(cache: Cache, record: MessageRecord) -> MessageState:
+    return cache.messages.get(record.id).state
+
+
+def test_a_queued_message_is_sent_and_its_receipt_stored(
+    cache: Cache,
+    server: LiveServer,
+    session: Session,
+    make_engine: Callable[..., SyncEngine],
+    queue_valid_message: Callable[[], MessageRecord],
+    recorder: Recorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    reminder_id = server.add_reminder(
+        "demo",
+        registry="breast",
+        form="treatment",
+        patient_id=generate_identity_number(random.Random(3)),
+    )
+    record = queue_valid_message()
+
+    engine = make_engine(interval_s=30.0, retry_s=0.2)
+    wait_for(lambda: _state(cache, record) == MessageState.RECEIPTED)
+
+    sent = cache.messages.get(record.id)
+    receipt = cache.receipts.get(sent.receipt_id)
+    assert receipt.message_id == record.id
+    assert receipt.body_sha256 == body_sha256(record.body)
+    assert server.message_count() == 1
+    wait_for(lambda: recorder.of(RemindersUpdated))
+    reminders, fetched_at = cache.reminders.list("demo")
+    assert reminder_id in [r["id"] for r in reminders]
+    assert fetched_at is not None
+    assert engine.online is True
+    assert recorder.of(ConnectivityChanged) == [
+        ConnectivityChanged(online=True, detail="Connected to the registry server.")
+    ]
+    assert [e.state for e in recorder.of(MessageStateChanged)] == ["sending", "receipted"]
+    assert recorder.of(OutboxChanged)[-1] == OutboxChanged(unsent=0)
+    # Logs carry message ids, never tokens or identity numbers.
+    assert record.id in caplog.text
+    assert session.token() not in caplog.text
+    assert record.body["values"]["patient_id"] not in caplog.text
+
+
+def test_while_the_server_is_down_the_message_waits_then_goes_by_itself(
+    cache: Cache,
+    server: LiveServer,
+    make_engine: Callable[..., SyncEngine],
+    queue_valid_message: Callable[[], MessageRecord],
+    recorder: Recorder,
+) -> None:
+    server.stop()
+    record = queue_valid_message()
+
+    engine = make_engine(interval_s=1.0, retry_s=0.1)
+    wait_for(lambda: recorder.of(ConnectivityChanged))
+    offline = recorder.of(ConnectivityChanged)[0]
+    assert offline.online is False
+    assert "cannot be reached" in offline.detail
+    wait_for(lambda: cache.messages.get(record.id).attempts >= 2)
+    waiting = cache.messages.get(record.id)
+    assert waiting.state in (MessageState.QUEUED, MessageState.SENDING)
+    assert waiting.idempotency_key == record.idempotency_key
+    assert "cannot be reached" in (waiting.last_error or "")
+    assert engine.online is False
+    assert server.message_count() == 0
+
+    server.start()  # no request_sync(): the engine's retry finds the server by itself
+    wait_for(lambda: _state(cache, record) == MessageState.RECEIPTED)
+    assert server.message_count() == 1
+    wait_for(lambda: engine.online is True)
+    assert [e.online for e in recorder.of(ConnectivityChanged)] == [False, True]
+
+
+def test_a_message_the_server_finds_invalid_goes_back_to_draft_with_its_issues(
+    cache: Cache, make_engine: Callable[..., SyncEngine], server: LiveServer
+) -> None:
+    # Bypasses the client's validation on purpose: only the server's answer is under test.
+    draft = cache.messages.create_draft("demo", "breast", "assessment", 1)
+    body = {
+        "message_id": draft.id,
+        "registry": "breast",
+        "form": "assessment",
+        "version": 1,
+        "values": {"patient_id": "12345678901"},
+    }
+    cache.messages.submit(draft.id, body)
+
+    make_engine(interval_s=30.0, retry_s=0.2)
+    wait_for(lambda: _state(cache, draft) == MessageState.DRAFT)
+
+    returned = cache.messages.get(draft.id)
+    assert any(i["path"] == "patient_id" for i in returned.server_issues)
+    assert returned.last_error
+    assert server.message_count() == 0
+
+
+def test_a_rejected_token_asks_for_sign_in_and_keeps_the_message(
+    cache: Cache,
+    server: LiveServer,
+    make_engine: Callable[..., SyncEngine],
+    queue_valid_message: Callable[[], MessageRecord],
+    recorder: Recorder,
+) -> None:
+    server.expire_tokens("demo")
+    record = queue_valid_message()
+
+    engine = make_engine(interval_s=0.1, retry_s=0.1)
+    wait_for(lambda: recorder.of(SignInRequired))
+
+    assert "Sign in again" in recorder.of(SignInRequired)[0].detail
+    time.sleep(0.3)  # several intervals: the engine must not keep sending
+    kept = cache.messages.get(record.id)
+    assert kept.state == MessageState.QUEUED
+    assert kept.attempts == 1
+    assert kept.idempotency_key == record.idempotency_key
+    assert len(recorder.of(SignInRequired)) == 1
+    assert engine.running
+
+
+def test_without_a_token_nothing_is_sent(
+    cache: Cache,
+    session: Session,
+    server: LiveServer,
+    queue_valid_message: Callable[[], MessageRecord],
+    make_engine: Callable[..., SyncEngine],
+    recorder: Recorder,
+) -> None:
+    session.tokens.delete(session.server_url, session.username)
+    record = queue_valid_message()
+
+    make_engine(interval_s=0.1, retry_s=0.1)
+    wait_for(lambda: recorder.of(SignInRequired))
+
+    assert _state(cache, record) == MessageState.QUEUED
+    assert cache.messages.get(record.id).attempts == 0
+    assert server.message_count() == 0
+
+
+def test_request_sync_wakes_the_engine_and_stop_is_prompt(
+    cache: Cache,
+    make_engine: Callable[..., SyncEngine],
+    queue_valid_message: Callable[[], MessageRecord],
+    recorder: Recorder,
+) -> None:
+    engine = make_engine(interval_s=600.0, retry_s=600.0)
+    wait_for(lambda: recorder.of(RemindersUpdated))  # the first pass is done
+
+    record = queue_valid_message()
+    engine.request_sync()
+    wait_for(lambda: _state(cache, record) == MessageState.RECEIPTED)
+
+    started = time.monotonic()
+    engine.stop()
+    assert time.monotonic() - started < 5  # far below the 600 s interval
+    assert not engine.running
+
+
+def test_messages_interrupted_while_sending_are_sent_after_a_restart(
+    cache: Cache,
+    make_engine: Callable[..., SyncEngine],
+    queue_valid_message: Callable[[], MessageRecord],
+) -> None:
+    record = queue_valid_message()
+    # As if the app had crashed after claiming it.
+    assert [r.id for r in cache.messages.claim_for_sending("demo")] == [record.id]
+
+    make_engine(interval_s=30.0, retry_s=0.2)
+    wait_for(lambda: _state(cache, record) == MessageState.RECEIPTED)
+
+
+def test_a_message_too_large_for_the_server_goes_back_to_draft(
+    tmp_path: Path,
+    cache: Cache,
+    queue_valid_message: Callable[[], MessageRecord],
+    bus: EventBus,
+    recorder: Recorder,
+) -> None:
+    record = queue_valid_message()
+    with (
+        LiveServer(tmp_path / "small-server", max_body_bytes=100) as server,
+        ApiClient(server.url, ca_bundle=str(server.ca_path), timeout=5) as api,
+    ):
+        session = SessionService(api, cache.users, TokenStore(), server.url).sign_in("demo", "demo")
+        engine = SyncEngine(cache, api, session, bus, interval_s=30.0, retry_s=0.2)
+        engine.start()
+        try:
+            wait_for(lambda: _state(cache, record) == MessageState.DRAFT)
+        finally:
+            engine.stop()
+        assert server.message_count() == 0
+    returned = cache.messages.get(record.id)
+    assert returned.last_error and returned.last_error.startswith(
+        "The registry server refused the request"
+    )
+    assert [e.state for e in recorder.of(MessageStateChanged)] == ["sending", "draft"]
