@@ -1,0 +1,177 @@
+"""The main window against the real server: navigation, status bar, drafts, outbox."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop_app.forms.identity import generate_identity_number
+from local_cache import MessageState
+from ui.main_window import MainWindow
+
+from .conftest import queue_valid_report
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, services, session) -> MainWindow:
+    engine = services.start_sync(session)
+    window = MainWindow(services, session, engine)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_title_and_the_five_navigation_entries(window) -> None:
+    assert window.windowTitle() == "Cancer Registry Reporting"
+    entries = [window.navigation.item(i).text() for i in range(window.navigation.count())]
+    assert entries == ["New report", "Drafts", "Outbox", "Receipts", "Reminders"]
+    for row, view in enumerate(
+        [
+            window.new_report_view,
+            window.drafts_view,
+            window.outbox_view,
+            window.receipts_view,
+            window.reminders_view,
+        ]
+    ):
+        window.navigation.setCurrentRow(row)
+        assert window.stack.currentWidget() is view
+
+
+def test_status_bar_shows_user_online_then_offline_with_unsent_count(
+    qtbot, window, services, session, server
+) -> None:
+    status = window.status
+    assert "Demo Doctor" in status.user_label.text()
+    assert "Breast and endocrine surgery" in status.user_label.text()
+    qtbot.waitUntil(lambda: status.connection_label.text() == "Online", timeout=10000)
+    assert status.unsent_label.text() == "0 unsent"
+    assert "not yet" not in status.last_sync_label.text()
+
+    server.stop()
+    queue_valid_report(services, session.username)
+    window.send_now()
+    qtbot.waitUntil(lambda: status.connection_label.text() == "Offline", timeout=10000)
+    qtbot.waitUntil(lambda: status.unsent_label.text() == "1 unsent", timeout=10000)
+    assert "cannot be reached" in status.connection_label.toolTip()
+
+    window.show_page(MainWindow.OUTBOX)
+    outbox = window.outbox_model
+    qtbot.waitUntil(lambda: outbox.rowCount() == 1, timeout=5000)
+    record = outbox.row_at(0)
+    assert record.state in (MessageState.QUEUED, MessageState.SENDING)
+    qtbot.waitUntil(
+        lambda: outbox.rowCount() == 1 and outbox.row_at(0).attempts >= 1, timeout=10000
+    )
+    error = outbox.data(outbox.index(0, outbox.COL_ERROR))
+    assert "cannot be reached" in error
+
+
+def test_send_now_delivers_the_outbox_once_the_server_is_back(
+    qtbot, window, services, session, server
+) -> None:
+    status = window.status
+    qtbot.waitUntil(lambda: status.connection_label.text() == "Online", timeout=10000)
+    server.stop()
+    queue_valid_report(services, session.username)
+    window.send_now()
+    qtbot.waitUntil(lambda: status.connection_label.text() == "Offline", timeout=10000)
+    server.start()
+    window.send_now_action.trigger()
+    qtbot.waitUntil(lambda: status.unsent_label.text() == "0 unsent", timeout=10000)
+    qtbot.waitUntil(lambda: window.receipts_model.rowCount() == 1, timeout=10000)
+    assert status.connection_label.text() == "Online"
+
+
+def test_drafts_view_masks_the_patient_and_deletes_after_confirmation(
+    qtbot, window, services, session
+) -> None:
+    patient_id = generate_identity_number(random.Random(7))
+    record = services.drafts.new_draft(session.username, "breast", "assessment")
+    services.cache.messages.save_values(record.id, {"patient_id": patient_id})
+    window.show_page(MainWindow.DRAFTS)
+    view, model = window.drafts_view, window.drafts_model
+    assert model.rowCount() == 1
+    shown = model.data(model.index(0, model.COL_PATIENT))
+    assert shown == patient_id[:6] + "*****"
+    assert model.data(model.index(0, model.COL_REGISTRY)) == "Breast"
+
+    view.table.selectRow(0)
+    _answer_next_message_box(qtbot, QMessageBox.StandardButton.No)
+    view.delete_button.click()
+    assert model.rowCount() == 1
+
+    _answer_next_message_box(qtbot, QMessageBox.StandardButton.Yes)
+    view.delete_button.click()
+    assert model.rowCount() == 0
+    with pytest.raises(KeyError):
+        services.cache.messages.get(record.id)
+
+
+def _answer_next_message_box(qtbot, button: QMessageBox.StandardButton) -> None:
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        box.button(button).click()
+
+    QTimer.singleShot(0, answer)
+
+
+def test_new_report_creates_a_draft_and_opens_the_form(qtbot, window, services, session) -> None:
+    window.show_page(MainWindow.NEW_REPORT)
+    view = window.new_report_view
+    registries = [view.registry_list.item(i).text() for i in range(view.registry_list.count())]
+    assert "Breast" in registries
+    assert view.select("breast", "assessment")
+    view.create_button.click()
+    assert window.editor is not None
+    assert window.stack.currentWidget() is window.editor
+    drafts = services.cache.messages.list(session.username, [MessageState.DRAFT])
+    assert [d.registry for d in drafts] == ["breast"]
+
+    window.show_page(MainWindow.DRAFTS)
+    assert window.drafts_model.rowCount() == 1
+
+
+def test_sign_out_keeps_the_services_and_forgets_the_token(
+    qtbot, window, services, session
+) -> None:
+    assert session.token() is not None
+    with qtbot.waitSignal(window.signedOut, timeout=5000):
+        window.sign_out_action.trigger()
+    assert session.token() is None
+    assert services.sync is None
+    # The cache is still open for the next person to sign in.
+    assert services.cache.messages.count_unsent(session.username) == 0
+
+
+def test_quit_shuts_the_services_down(qtbot, window, services) -> None:
+    engine = services.sync
+    assert engine is not None and engine.running
+    with qtbot.waitSignal(window.closed, timeout=5000):
+        window.quit_action.trigger()
+    assert not engine.running
+    assert services.sync is None
+
+
+def test_rejected_token_asks_to_sign_in_again(qtbot, window, services, session, server) -> None:
+    status = window.status
+    qtbot.waitUntil(lambda: status.connection_label.text() == "Online", timeout=10000)
+    assert server.expire_tokens(session.username) >= 1
+    window.send_now()
+    qtbot.waitUntil(
+        lambda: window.findChild(QMessageBox, "signInRequiredBox") is not None, timeout=10000
+    )
+    box = window.findChild(QMessageBox, "signInRequiredBox")
+    assert "Sign in again" in box.text()
+    assert status.connection_label.text() == "Offline"
+    with qtbot.waitSignal(window.signedOut, timeout=5000):
+        next(b for b in box.buttons() if b.text() == "Sign out now").click()
+    assert session.token() is None

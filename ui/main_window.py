@@ -1,0 +1,394 @@
+"""The main window: assembles navigation, the list views, the draft editor and the status bar.
+
+It owns no data logic: views ask their models, models ask the cache's repositories, and core
+events arrive through the EventBridge.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from desktop_app.app import Services
+from desktop_app.auth import Session
+from desktop_app.config import APP_NAME
+from desktop_app.sync.engine import SyncEngine
+from local_cache import MessageState
+from ui.bridge import EventBridge
+from ui.draft_editor import DraftEditor
+from ui.models.messages_model import DraftsModel, OutboxModel
+from ui.models.names import CatalogueNames
+from ui.models.receipts_model import ReceiptsModel
+from ui.models.reminders_model import RemindersModel
+from ui.status_bar import StatusBar
+from ui.views.drafts_view import DraftsView
+from ui.views.new_report_view import NewReportView
+from ui.views.outbox_view import OutboxView
+from ui.views.receipts_view import ReceiptsView
+from ui.views.reminders_view import RemindersView
+from ui.workers import wait_for_background_work
+
+log = logging.getLogger(__name__)
+
+WINDOW_TITLE = "Cancer Registry Reporting"
+# Reminder fields copied into a new draft when the form has a field of that id.
+REMINDER_PREFILL = ("patient_id", "patient_name")
+
+
+class MainWindow(QMainWindow):
+    NEW_REPORT, DRAFTS, OUTBOX, RECEIPTS, REMINDERS = range(5)
+
+    signedOut = Signal()
+    closed = Signal()
+
+    def __init__(
+        self,
+        services: Services,
+        session: Session,
+        engine: SyncEngine | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(WINDOW_TITLE)
+        self.setObjectName("mainWindow")
+        self.services = services
+        self.session = session
+        self.engine = engine
+        self.owner = session.username
+        self.editor: DraftEditor | None = None
+        self._signing_out = False
+        self._sign_in_prompted = False
+        self._last_sync: datetime | None = None
+
+        lang = services.settings.language
+        names = CatalogueNames(services.catalogue, lang)
+        cache = services.cache
+
+        self.drafts_model = DraftsModel(cache.messages, self.owner, names, self)
+        self.outbox_model = OutboxModel(cache.messages, self.owner, names, self)
+        self.receipts_model = ReceiptsModel(cache.receipts, self.owner, names, self)
+        self.reminders_model = RemindersModel(cache.reminders, self.owner, names, self)
+
+        self.new_report_view = NewReportView(services.drafts, services.catalogue, names, self.owner)
+        self.drafts_view = DraftsView(self.drafts_model)
+        self.outbox_view = OutboxView(self.outbox_model)
+        self.receipts_view = ReceiptsView(self.receipts_model)
+        self.reminders_view = RemindersView(self.reminders_model)
+
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.addItems(
+            [
+                self.tr("New report"),
+                self.tr("Drafts"),
+                self.tr("Outbox"),
+                self.tr("Receipts"),
+                self.tr("Reminders"),
+            ]
+        )
+        self.navigation.setObjectName("navigation")
+        self.navigation.setStyleSheet("QListWidget#navigation::item { padding: 6px 10px; }")
+        self.navigation.setMinimumWidth(150)
+        self.stack = QStackedWidget()
+        for view in (
+            self.new_report_view,
+            self.drafts_view,
+            self.outbox_view,
+            self.receipts_view,
+            self.reminders_view,
+        ):
+            self.stack.addWidget(view)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.navigation)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([170, 930])
+        self.setCentralWidget(splitter)
+
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+        self._build_actions()
+
+        self.bridge = EventBridge(services.events, self)
+        self._connect()
+        self._load_initial_state()
+        self.navigation.setCurrentRow(self.DRAFTS if self.drafts_model.rowCount() else 0)
+        self._restore_geometry()
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        self.send_now_action = QAction(self.tr("&Send now"), self)
+        self.send_now_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.send_now_action.setStatusTip(self.tr("Send the reports in the outbox now"))
+        self.send_now_action.triggered.connect(self.send_now)
+        self.sign_out_action = QAction(self.tr("Sign &out"), self)
+        self.sign_out_action.triggered.connect(self.sign_out)
+        self.quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.close)
+
+        menu = self.menuBar().addMenu(self.tr("&File"))
+        menu.addAction(self.send_now_action)
+        menu.addSeparator()
+        menu.addAction(self.sign_out_action)
+        menu.addAction(self.quit_action)
+
+        toolbar = QToolBar(self.tr("Main"))
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.addAction(self.send_now_action)
+        toolbar.addAction(self.sign_out_action)
+        self.addToolBar(toolbar)
+
+    def _connect(self) -> None:
+        self.navigation.currentRowChanged.connect(self._show_page)
+        self.new_report_view.draftCreated.connect(self.open_draft)
+        self.drafts_view.openRequested.connect(self.open_draft)
+        self.outbox_view.sendNowRequested.connect(self.send_now)
+        self.receipts_view.statusMessage.connect(lambda text: self.status.showMessage(text, 8000))
+        self.reminders_view.createDraftRequested.connect(self.create_draft_for_reminder)
+
+        self.bridge.connectivityChanged.connect(self._on_connectivity)
+        self.bridge.outboxChanged.connect(self._on_outbox_changed)
+        self.bridge.messageStateChanged.connect(self._on_message_state)
+        self.bridge.remindersUpdated.connect(self._on_reminders_updated)
+        self.bridge.signInRequired.connect(self._on_sign_in_required)
+
+    def _load_initial_state(self) -> None:
+        for model in (
+            self.drafts_model,
+            self.outbox_model,
+            self.receipts_model,
+            self.reminders_model,
+        ):
+            model.refresh()
+        self.status.set_user(self.session)
+        if self.session.offline:
+            self.status.set_connectivity(False, self.session.notice)
+            self.status.showMessage(
+                self.tr(
+                    "Signed in offline: the registry server cannot be reached. Your work is "
+                    "saved on this computer and sent when the connection is back."
+                ),
+                15000,
+            )
+        elif self.engine is not None and self.engine.online is not None:
+            self.status.set_connectivity(self.engine.online, self.engine.last_error or "")
+        else:
+            self.status.set_connectivity(None, "")  # "Connecting…" until the first sync pass
+        self.status.set_unsent(self.outbox_model.count_unsent())
+        self._last_sync = self.reminders_model.fetched_at
+        self.status.set_last_sync(self._last_sync)
+
+    # -- pages and the editor -------------------------------------------------------------
+
+    @Slot(int)
+    def _show_page(self, row: int) -> None:
+        if row < 0:
+            return
+        self.flush_editor()
+        self.stack.setCurrentIndex(row)
+        page = self.stack.currentWidget()
+        refresh = getattr(page, "refresh", None)
+        if refresh is not None:
+            refresh()  # cheap local reads: the list is current whenever it is shown
+
+    def show_page(self, row: int) -> None:
+        self.navigation.setCurrentRow(row)
+
+    @Slot(str)
+    def open_draft(self, message_id: str) -> None:
+        self._close_editor()
+        try:
+            editor = DraftEditor(
+                self.services.drafts,
+                message_id,
+                self.services.settings.language,
+                self.services.settings.autosave_debounce_ms,
+                self,
+            )
+        except Exception as exc:
+            log.exception("Opening a draft failed")
+            QMessageBox.warning(
+                self,
+                self.tr("Draft cannot be opened"),
+                getattr(exc, "message", None)
+                or self.tr("The draft cannot be opened ({0}).").format(type(exc).__name__),
+            )
+            return
+        editor.submitted.connect(self._on_submitted)
+        self.editor = editor
+        self.stack.addWidget(editor)
+        # No navigation entry is current while the form is open; choosing one leaves the form.
+        self.navigation.blockSignals(True)
+        self.navigation.setCurrentRow(-1)
+        self.navigation.blockSignals(False)
+        self.stack.setCurrentWidget(editor)
+
+    def flush_editor(self) -> None:
+        """Write the open form's pending changes to the cache now."""
+        if self.editor is not None:
+            try:
+                self.editor.flush()
+            except Exception:
+                log.exception("Saving the open draft failed")
+
+    def _close_editor(self) -> None:
+        if self.editor is None:
+            return
+        self.flush_editor()
+        editor, self.editor = self.editor, None
+        self.stack.removeWidget(editor)
+        editor.deleteLater()
+
+    @Slot(str)
+    def _on_submitted(self, message_id: str) -> None:
+        self._close_editor()
+        if self.engine is not None:
+            self.engine.request_sync()
+        self.status.set_unsent(self.outbox_model.count_unsent())
+        self.show_page(self.OUTBOX)
+        self.status.showMessage(
+            self.tr(
+                "Report submitted. It is in the outbox and is sent as soon as the registry "
+                "server can be reached."
+            ),
+            10000,
+        )
+
+    @Slot(dict)
+    def create_draft_for_reminder(self, reminder: dict) -> None:
+        registry, form = reminder.get("registry") or "", reminder.get("form") or ""
+        try:
+            record = self.services.drafts.new_draft(self.owner, registry, form)
+            definition = self.services.catalogue.latest(registry, form)
+        except KeyError:
+            QMessageBox.information(
+                self,
+                self.tr("Form not available"),
+                self.tr(
+                    "This reminder is for a form this version of the application does not have "
+                    "({0}/{1}). Update the application, or report it another way."
+                ).format(registry, form),
+            )
+            return
+        values = {
+            key: reminder[key]
+            for key in REMINDER_PREFILL
+            if reminder.get(key) and definition.has_field(key)
+        }
+        if values:
+            self.services.cache.messages.save_values(record.id, values)
+        self.open_draft(record.id)
+
+    # -- sync -----------------------------------------------------------------------------
+
+    @Slot()
+    def send_now(self) -> None:
+        if self.engine is None:
+            return
+        self.engine.request_sync()
+        self.status.showMessage(self.tr("Sending…"), 3000)
+
+    @Slot(bool, str)
+    def _on_connectivity(self, online: bool, detail: str) -> None:
+        self.status.set_connectivity(online, detail)
+        if online:
+            self._mark_synced()
+
+    @Slot(int)
+    def _on_outbox_changed(self, unsent: int) -> None:
+        self.status.set_unsent(unsent)
+        self.outbox_model.refresh()
+
+    @Slot(str, str)
+    def _on_message_state(self, _message_id: str, state: str) -> None:
+        self.outbox_model.refresh()
+        if state in (MessageState.DRAFT, MessageState.REJECTED):
+            self.drafts_model.refresh()
+        if state == MessageState.RECEIPTED:
+            self.receipts_model.refresh()
+            self._mark_synced()
+        self.status.set_unsent(self.outbox_model.count_unsent())
+
+    @Slot()
+    def _on_reminders_updated(self) -> None:
+        self.reminders_model.refresh()
+        self._mark_synced(self.reminders_model.fetched_at)
+
+    def _mark_synced(self, when: datetime | None = None) -> None:
+        self._last_sync = when or datetime.now(UTC)
+        self.status.set_last_sync(self._last_sync)
+
+    @Slot(str)
+    def _on_sign_in_required(self, detail: str) -> None:
+        self.status.set_connectivity(False, detail)
+        # An offline sign-in has no token to send with: the status bar says why, no dialog.
+        if self._sign_in_prompted or self.session.offline:
+            return
+        self._sign_in_prompted = True
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("Sign in again"),
+            detail + "\n\n" + self.tr("Sign out and sign in again to send your reports."),
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        box.setObjectName("signInRequiredBox")
+        sign_out = box.addButton(self.tr("Sign out now"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("Later"), QMessageBox.ButtonRole.RejectRole)
+        box.buttonClicked.connect(lambda button: self.sign_out() if button is sign_out else None)
+        box.open()
+
+    # -- leaving --------------------------------------------------------------------------
+
+    @Slot()
+    def sign_out(self) -> None:
+        """End the session: stop syncing, forget the token, hand back to the sign-in dialog."""
+        self._signing_out = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.flush_editor()
+        self._save_geometry()
+        self.bridge.close()
+        if self._signing_out:
+            self.services.stop_sync()
+            self.services.sessions.sign_out(self.session)
+            log.info("Signed out")
+        else:
+            wait_for_background_work()
+            self.services.shutdown()
+        event.accept()
+        super().closeEvent(event)
+        (self.signedOut if self._signing_out else self.closed).emit()
+
+    def _settings(self) -> QSettings:
+        return QSettings(APP_NAME, APP_NAME)
+
+    def _restore_geometry(self) -> None:
+        geometry = self._settings().value("main_window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1100, 720)
+
+    def _save_geometry(self) -> None:
+        self._settings().setValue("main_window/geometry", self.saveGeometry())

@@ -1,0 +1,31 @@
+"""Display names of registries and forms, from the form catalogue in the user's language."""
+
+from __future__ import annotations
+
+from desktop_app.forms import Catalogue
+from desktop_app.forms.text import localized
+
+
+class CatalogueNames:
+    def __init__(self, catalogue: Catalogue, lang: str) -> None:
+        self._catalogue = catalogue
+        self._lang = lang
+
+    @property
+    def lang(self) -> str:
+        return self._lang
+
+    def registry(self, registry: str) -> str:
+        # Form definitions carry no registry title yet; the id reads well enough ("Breast").
+        return registry.replace("_", " ").capitalize()
+
+    def form(self, registry: str, form: str, version: int | None = None) -> str:
+        try:
+            definition = (
+                self._catalogue.get(registry, form, version)
+                if version is not None
+                else self._catalogue.latest(registry, form)
+            )
+        except KeyError:
+            return form.replace("_", " ").capitalize()
+        return localized(definition.title, self._lang) or form

@@ -1,0 +1,72 @@
+"""Status bar: who is signed in, online or offline (and why), unsent reports, last sync."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from desktop_app.auth import Session
+from ui.models.formatting import local_time
+
+ONLINE_STYLE = "color: #1b5e20; font-weight: bold;"
+OFFLINE_STYLE = "color: #b00020; font-weight: bold;"
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.user_label = QLabel()
+        self.user_label.setObjectName("statusUser")
+        self.connection_label = QLabel()
+        self.connection_label.setObjectName("statusConnection")
+        self.unsent_label = QLabel()
+        self.unsent_label.setObjectName("statusUnsent")
+        self.last_sync_label = QLabel()
+        self.last_sync_label.setObjectName("statusLastSync")
+        for label in (
+            self.user_label,
+            self.connection_label,
+            self.unsent_label,
+            self.last_sync_label,
+        ):
+            label.setContentsMargins(6, 0, 6, 0)
+            self.addPermanentWidget(label)
+        self.set_connectivity(None, "")
+        self.set_unsent(0)
+        self.set_last_sync(None)
+
+    def set_user(self, session: Session) -> None:
+        unit = session.unit or {}
+        unit_name = unit.get("name") or ""
+        hospital = unit.get("hospital_name") or ""
+        where = ", ".join(part for part in (unit_name, hospital) if part)
+        self.user_label.setText(
+            f"{session.display_name} – {where}" if where else session.display_name
+        )
+        self.user_label.setToolTip(self.tr("Signed in as {0}").format(session.username))
+
+    def set_connectivity(self, online: bool | None, detail: str) -> None:
+        if online is None:
+            self.connection_label.setText(self.tr("Connecting…"))
+            self.connection_label.setStyleSheet("")
+        elif online:
+            self.connection_label.setText(self.tr("Online"))
+            self.connection_label.setStyleSheet(ONLINE_STYLE)
+        else:
+            self.connection_label.setText(self.tr("Offline"))
+            self.connection_label.setStyleSheet(OFFLINE_STYLE)
+        self.connection_label.setToolTip(detail)
+
+    def set_unsent(self, count: int) -> None:
+        self.unsent_label.setText(self.tr("%n unsent", "", count))
+        self.unsent_label.setToolTip(
+            self.tr("Submitted reports waiting in the outbox to be sent to the registry.")
+        )
+
+    def set_last_sync(self, when: datetime | None) -> None:
+        self.last_sync_label.setText(
+            self.tr("Last sync: {0}").format(local_time(when))
+            if when is not None
+            else self.tr("Last sync: not yet")
+        )

@@ -1,0 +1,1 @@
+"""The list pages of the main window, one per file; each shows a model and emits requests."""

@@ -1,0 +1,77 @@
+"""Pieces the list views share: a sortable read-only table over a proxy, a page heading."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
+
+from ui.models.table_model import ROW_ROLE, RowTableModel, sorting_proxy
+
+MAX_COLUMN_WIDTH = 320
+
+
+class RecordTable(QTableView):
+    """A read-only, row-selecting, sortable table over ``model`` (through a sorting proxy)."""
+
+    def __init__(
+        self,
+        model: RowTableModel,
+        *,
+        sort_column: int = 0,
+        order: Qt.SortOrder = Qt.SortOrder.AscendingOrder,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.source_model = model
+        self.proxy: QSortFilterProxyModel = sorting_proxy(model, self)
+        self.setModel(self.proxy)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setSortingEnabled(True)
+        self.setWordWrap(False)
+        self.verticalHeader().hide()
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.sortByColumn(sort_column, order)
+        model.modelReset.connect(self.fit_columns)
+
+    def fit_columns(self) -> None:
+        """Columns as wide as their content, but no single one wider than a readable width
+        (long texts such as errors are in the tooltip and the last, stretching column)."""
+        last = self.source_model.columnCount() - 1
+        for column in range(last):  # the last one stretches to the edge and elides
+            self.resizeColumnToContents(column)
+            if self.columnWidth(column) > MAX_COLUMN_WIDTH:
+                self.setColumnWidth(column, MAX_COLUMN_WIDTH)
+
+    def selected_row(self) -> Any | None:
+        """The row object under the current selection, or None."""
+        rows = self.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.proxy.data(rows[0], ROW_ROLE)
+
+    def select_first(self) -> None:
+        if self.proxy.rowCount():
+            self.selectRow(0)
+
+
+def heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 1.4)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def hint(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #505050;")
+    return label

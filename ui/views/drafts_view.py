@@ -1,0 +1,83 @@
+"""Drafts: unfinished reports on this PC; open one to continue, or delete it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout, QWidget
+
+from ui.models.messages_model import DraftsModel
+from ui.views.common import RecordTable, heading, hint
+
+
+class DraftsView(QWidget):
+    openRequested = Signal(str)  # message id
+
+    def __init__(self, model: DraftsModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.table = RecordTable(
+            model, sort_column=DraftsModel.COL_CHANGED, order=Qt.SortOrder.DescendingOrder
+        )
+        self.table.setObjectName("draftsTable")
+        self.table.activated.connect(lambda _index: self.open_selected())
+        self.summary = hint()
+
+        self.open_button = QPushButton(self.tr("&Open"))
+        self.open_button.clicked.connect(self.open_selected)
+        self.delete_button = QPushButton(self.tr("&Delete…"))
+        self.delete_button.clicked.connect(self.delete_selected)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(self.tr("Drafts")))
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+
+        model.modelReset.connect(self._update_state)
+        model.rowsRemoved.connect(self._update_state)
+        self.table.selectionModel().selectionChanged.connect(self._update_state)
+        self._update_state()
+
+    def refresh(self) -> None:
+        self.model.refresh()
+
+    def open_selected(self) -> None:
+        record = self.table.selected_row()
+        if record is not None:
+            self.openRequested.emit(record.id)
+
+    def delete_selected(self) -> None:
+        record = self.table.selected_row()
+        if record is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            self.tr("Delete draft"),
+            self.tr("Delete this draft for good? What you entered in it cannot be recovered."),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            row = self.model.index_of_message(record.id)
+            if row is not None:
+                self.model.delete(row)
+
+    def _update_state(self, *_args: object) -> None:
+        selected = self.table.selected_row() is not None
+        self.open_button.setEnabled(selected)
+        self.delete_button.setEnabled(selected)
+        count = self.model.rowCount()
+        returned = sum(1 for record in self.model.rows if record.server_issues)
+        if count == 0:
+            text = self.tr("No drafts. Start a report under New report.")
+        else:
+            text = self.tr("%n draft(s) saved on this computer.", "", count)
+            if returned:
+                text += " " + self.tr(
+                    "%n came back from the registry with remarks to fix.", "", returned
+                )
+        self.summary.setText(text)

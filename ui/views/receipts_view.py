@@ -1,0 +1,162 @@
+"""Receipts: the registry's confirmations, saved as PDF or printed.
+
+The PDF (reportlab) and the printed page (Qt) show the same lines, from
+``desktop_app.receipt_pdf.receipt_lines``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QDir, Qt, Signal
+from PySide6.QtGui import QTextDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.receipt_pdf import TITLE, receipt_lines, write_receipt_pdf
+from ui.models.receipts_model import ReceiptsModel
+from ui.views.common import RecordTable, heading, hint
+from ui.workers import run_in_background
+
+log = logging.getLogger(__name__)
+
+
+def receipt_document(receipt) -> QTextDocument:
+    """The printable receipt as a Qt text document (same lines as the PDF)."""
+    rows = "".join(
+        f"<tr><td><b>{html.escape(label)}</b></td><td>{html.escape(value)}</td></tr>"
+        for label, value in receipt_lines(receipt)
+    )
+    document = QTextDocument()
+    document.setHtml(
+        f'<h2>{html.escape(TITLE)}</h2><table cellspacing="0" cellpadding="4">{rows}</table>'
+    )
+    return document
+
+
+def default_pdf_name(receipt) -> str:
+    return f"receipt-{receipt.receipt_id}.pdf"
+
+
+class ReceiptsView(QWidget):
+    statusMessage = Signal(str)
+    pdfSaved = Signal(str)  # path
+
+    def __init__(self, model: ReceiptsModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.table = RecordTable(
+            model, sort_column=ReceiptsModel.COL_RECEIVED, order=Qt.SortOrder.DescendingOrder
+        )
+        self.table.setObjectName("receiptsTable")
+        self.summary = hint()
+
+        self.save_button = QPushButton(self.tr("Save &PDF…"))
+        self.save_button.clicked.connect(self.ask_save_pdf)
+        self.print_button = QPushButton(self.tr("P&rint…"))
+        self.print_button.clicked.connect(self.ask_print)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.print_button)
+        buttons.addStretch()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(self.tr("Receipts")))
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+
+        model.modelReset.connect(self._update_state)
+        self.table.selectionModel().selectionChanged.connect(self._update_state)
+        self._update_state()
+
+    def refresh(self) -> None:
+        self.model.refresh()
+
+    # -- PDF ------------------------------------------------------------------------------
+
+    def ask_save_pdf(self) -> None:
+        receipt = self.table.selected_row()
+        if receipt is None:
+            return
+        dialog = QFileDialog(
+            self,
+            self.tr("Save receipt as PDF"),
+            str(Path(QDir.homePath()) / default_pdf_name(receipt)),
+            self.tr("PDF files (*.pdf)"),
+        )
+        dialog.setObjectName("savePdfDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("pdf")
+        dialog.fileSelected.connect(lambda path: self.save_pdf(receipt, Path(path)))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()  # window-modal, without blocking the event loop
+
+    def save_pdf(self, receipt, path: Path) -> None:
+        """Write the receipt's PDF in the background and report where it went."""
+        run_in_background(
+            lambda: write_receipt_pdf(receipt, path),
+            self._pdf_saved,
+            lambda error: self._pdf_failed(path, error),
+            parent=self,
+        )
+
+    def _pdf_saved(self, path: Path) -> None:
+        self.statusMessage.emit(self.tr("Receipt saved as {0}").format(path))
+        self.pdfSaved.emit(str(path))
+
+    def _pdf_failed(self, path: Path, error: BaseException) -> None:
+        log.error("Saving a receipt PDF failed: %s", type(error).__name__)
+        QMessageBox.warning(
+            self,
+            self.tr("Receipt not saved"),
+            self.tr("The receipt could not be saved as {0} ({1}). Choose another folder.").format(
+                path, error
+            ),
+        )
+
+    # -- printing -------------------------------------------------------------------------
+
+    def ask_print(self) -> None:
+        receipt = self.table.selected_row()
+        if receipt is None:
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(default_pdf_name(receipt).removesuffix(".pdf"))
+        dialog = QPrintDialog(printer, self)
+        dialog.setObjectName("printDialog")
+        dialog.setWindowTitle(self.tr("Print receipt"))
+        # The printer must live as long as the dialog; the lambda holds it.
+        dialog.accepted.connect(lambda: self.print_receipt(receipt, printer))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def print_receipt(self, receipt, printer: QPrinter) -> None:
+        receipt_document(receipt).print_(printer)
+        self.statusMessage.emit(
+            self.tr("Receipt {0} sent to the printer.").format(receipt.receipt_id)
+        )
+
+    def _update_state(self, *_args: object) -> None:
+        selected = self.table.selected_row() is not None
+        self.save_button.setEnabled(selected)
+        self.print_button.setEnabled(selected)
+        count = self.model.rowCount()
+        self.summary.setText(
+            self.tr("No receipts yet. A receipt appears here once the registry has a report.")
+            if count == 0
+            else self.tr(
+                "%n receipt(s). Each confirms that the registry received a report unchanged.",
+                "",
+                count,
+            )
+        )
