@@ -67,8 +67,9 @@ def main() -> None:
         "autosave_ms_median": round(statistics.median(autosave_ms), 3),
         "autosave_ms_p95": round(percentile(autosave_ms, 0.95), 3),
     }
-    print(f"validate: median {figures['validate_ms_median']} ms, p95 {figures['validate_ms_p95']} ms")
-    print(f"autosave: median {figures['autosave_ms_median']} ms, p95 {figures['autosave_ms_p95']} ms")
+    for name in ("validate", "autosave"):
+        median, p95 = figures[f"{name}_ms_median"], figures[f"{name}_ms_p95"]
+        print(f"{name}: median {median} ms, p95 {p95} ms")
     print(json.dumps(figures))
 
 
