@@ -1,11 +1,22 @@
-"""Pieces the list views share: a sortable read-only table over a proxy, a page heading."""
+"""Pieces the list views share: a sortable read-only table over a proxy, a page heading, and
+the list page built from them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
+from PySide6.QtCore import QSortFilterProxyModel, Qt, SignalInstance
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.models.table_model import ROW_ROLE, RowTableModel, sorting_proxy
 
@@ -75,3 +86,55 @@ def hint(text: str = "") -> QLabel:
     label.setWordWrap(True)
     label.setStyleSheet("color: #505050;")
     return label
+
+
+class ListPage(QWidget):
+    """A page listing ``model``'s rows: heading, summary, table and a row of buttons.
+
+    Subclasses set the heading's text, add their buttons (``add_button``) and any widgets above
+    the summary (``add_above_summary``), implement ``_update_state`` and call it once at the end
+    of their ``__init__``; it then runs on every model reset and selection change.
+    """
+
+    def __init__(
+        self,
+        model: RowTableModel,
+        *,
+        table_name: str,
+        sort_column: int = 0,
+        order: Qt.SortOrder = Qt.SortOrder.AscendingOrder,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.table = RecordTable(model, sort_column=sort_column, order=order)
+        self.table.setObjectName(table_name)
+        self.title_label = heading("")
+        self.summary = hint()
+        self._buttons = QHBoxLayout()
+        self._buttons.addStretch()
+
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(self.title_label)
+        self._layout.addWidget(self.summary)
+        self._layout.addWidget(self.table)
+        self._layout.addLayout(self._buttons)
+
+        model.modelReset.connect(self._update_state)
+        self.table.selectionModel().selectionChanged.connect(self._update_state)
+
+    def add_button(self, text: str, slot: Callable[[], object] | SignalInstance) -> QPushButton:
+        """A button after the ones already in the row (the row stays left-aligned)."""
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        self._buttons.insertWidget(self._buttons.count() - 1, button)  # before the stretch
+        return button
+
+    def add_above_summary(self, widget: QWidget) -> None:
+        self._layout.insertWidget(self._layout.indexOf(self.summary), widget)
+
+    def refresh(self) -> None:
+        self.model.refresh()
+
+    def _update_state(self, *_args: object) -> None:
+        """Enable the buttons and word the summary for the current rows and selection."""

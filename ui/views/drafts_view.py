@@ -3,47 +3,29 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ui.models.messages_model import DraftsModel
-from ui.views.common import RecordTable, heading, hint
+from ui.views.common import ListPage
 
 
-class DraftsView(QWidget):
+class DraftsView(ListPage):
     openRequested = Signal(str)  # message id
 
     def __init__(self, model: DraftsModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
-        self.table = RecordTable(
-            model, sort_column=DraftsModel.COL_CHANGED, order=Qt.SortOrder.DescendingOrder
+        super().__init__(
+            model,
+            table_name="draftsTable",
+            sort_column=DraftsModel.COL_CHANGED,
+            order=Qt.SortOrder.DescendingOrder,
+            parent=parent,
         )
-        self.table.setObjectName("draftsTable")
+        self.title_label.setText(self.tr("Drafts"))
         self.table.activated.connect(lambda _index: self.open_selected())
-        self.summary = hint()
-
-        self.open_button = QPushButton(self.tr("&Open"))
-        self.open_button.clicked.connect(self.open_selected)
-        self.delete_button = QPushButton(self.tr("&Delete…"))
-        self.delete_button.clicked.connect(self.delete_selected)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.open_button)
-        buttons.addWidget(self.delete_button)
-        buttons.addStretch()
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading(self.tr("Drafts")))
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table)
-        layout.addLayout(buttons)
-
-        model.modelReset.connect(self._update_state)
-        model.rowsRemoved.connect(self._update_state)
-        self.table.selectionModel().selectionChanged.connect(self._update_state)
+        self.open_button = self.add_button(self.tr("&Open"), self.open_selected)
+        self.delete_button = self.add_button(self.tr("&Delete…"), self.delete_selected)
+        model.rowsRemoved.connect(self._update_state)  # deleting a draft removes one row
         self._update_state()
-
-    def refresh(self) -> None:
-        self.model.refresh()
 
     def open_selected(self) -> None:
         record = self.table.selected_row()

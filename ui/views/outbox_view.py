@@ -3,44 +3,30 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from local_cache import MessageState
 from ui.models.messages_model import OutboxModel
-from ui.views.common import RecordTable, heading, hint
+from ui.views.common import ListPage
 
 
-class OutboxView(QWidget):
+class OutboxView(ListPage):
     sendNowRequested = Signal()
 
     def __init__(self, model: OutboxModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
-        self.table = RecordTable(
-            model, sort_column=OutboxModel.COL_QUEUED, order=Qt.SortOrder.AscendingOrder
+        super().__init__(
+            model,
+            table_name="outboxTable",
+            sort_column=OutboxModel.COL_QUEUED,
+            order=Qt.SortOrder.AscendingOrder,
+            parent=parent,
         )
-        self.table.setObjectName("outboxTable")
-        self.summary = hint()
+        self.title_label.setText(self.tr("Outbox"))
+        # Sending does not depend on the selection: the button is always enabled.
+        self.send_button = self.add_button(self.tr("&Send now"), self.sendNowRequested)
+        self._update_state()
 
-        self.send_button = QPushButton(self.tr("&Send now"))
-        self.send_button.clicked.connect(self.sendNowRequested)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addStretch()
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading(self.tr("Outbox")))
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table)
-        layout.addLayout(buttons)
-
-        model.modelReset.connect(self._update_summary)
-        self._update_summary()
-
-    def refresh(self) -> None:
-        self.model.refresh()
-
-    def _update_summary(self) -> None:
+    def _update_state(self, *_args: object) -> None:
         rows = self.model.rows
         refused = sum(1 for record in rows if record.state == MessageState.REJECTED)
         waiting = len(rows) - refused

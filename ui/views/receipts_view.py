@@ -13,18 +13,11 @@ from pathlib import Path
 from PySide6.QtCore import QDir, Qt, Signal
 from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QMessageBox,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop_app.receipt_pdf import TITLE, receipt_lines, write_receipt_pdf
 from ui.models.receipts_model import ReceiptsModel
-from ui.views.common import RecordTable, heading, hint
+from ui.views.common import ListPage
 from ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
@@ -47,40 +40,22 @@ def default_pdf_name(receipt) -> str:
     return f"receipt-{receipt.receipt_id}.pdf"
 
 
-class ReceiptsView(QWidget):
+class ReceiptsView(ListPage):
     statusMessage = Signal(str)
     pdfSaved = Signal(str)  # path
 
     def __init__(self, model: ReceiptsModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
-        self.table = RecordTable(
-            model, sort_column=ReceiptsModel.COL_RECEIVED, order=Qt.SortOrder.DescendingOrder
+        super().__init__(
+            model,
+            table_name="receiptsTable",
+            sort_column=ReceiptsModel.COL_RECEIVED,
+            order=Qt.SortOrder.DescendingOrder,
+            parent=parent,
         )
-        self.table.setObjectName("receiptsTable")
-        self.summary = hint()
-
-        self.save_button = QPushButton(self.tr("Save &PDF…"))
-        self.save_button.clicked.connect(self.ask_save_pdf)
-        self.print_button = QPushButton(self.tr("P&rint…"))
-        self.print_button.clicked.connect(self.ask_print)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.print_button)
-        buttons.addStretch()
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading(self.tr("Receipts")))
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table)
-        layout.addLayout(buttons)
-
-        model.modelReset.connect(self._update_state)
-        self.table.selectionModel().selectionChanged.connect(self._update_state)
+        self.title_label.setText(self.tr("Receipts"))
+        self.save_button = self.add_button(self.tr("Save &PDF…"), self.ask_save_pdf)
+        self.print_button = self.add_button(self.tr("P&rint…"), self.ask_print)
         self._update_state()
-
-    def refresh(self) -> None:
-        self.model.refresh()
 
     # -- PDF ------------------------------------------------------------------------------
 

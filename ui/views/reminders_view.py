@@ -3,45 +3,29 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from ui.models.formatting import local_time
 from ui.models.reminders_model import RemindersModel
-from ui.views.common import RecordTable, heading, hint
+from ui.views.common import ListPage
 
 
-class RemindersView(QWidget):
+class RemindersView(ListPage):
     createDraftRequested = Signal(dict)  # the reminder
 
     def __init__(self, model: RemindersModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
-        self.table = RecordTable(model, sort_column=RemindersModel.COL_DUE)
-        self.table.setObjectName("remindersTable")
+        super().__init__(
+            model, table_name="remindersTable", sort_column=RemindersModel.COL_DUE, parent=parent
+        )
+        self.title_label.setText(self.tr("Reminders"))
         self.table.activated.connect(lambda _index: self.create_draft_for_selected())
         self.fetched_label = QLabel()
         self.fetched_label.setObjectName("remindersFetched")
-        self.summary = hint()
-
-        self.create_button = QPushButton(self.tr("&Create draft for this reminder"))
-        self.create_button.clicked.connect(self.create_draft_for_selected)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.create_button)
-        buttons.addStretch()
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading(self.tr("Reminders")))
-        layout.addWidget(self.fetched_label)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table)
-        layout.addLayout(buttons)
-
-        model.modelReset.connect(self._update_state)
-        self.table.selectionModel().selectionChanged.connect(self._update_state)
+        self.add_above_summary(self.fetched_label)
+        self.create_button = self.add_button(
+            self.tr("&Create draft for this reminder"), self.create_draft_for_selected
+        )
         self._update_state()
-
-    def refresh(self) -> None:
-        self.model.refresh()
 
     def create_draft_for_selected(self) -> None:
         reminder = self.table.selected_row()
