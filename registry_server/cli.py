@@ -16,7 +16,10 @@ log = logging.getLogger("registry_server")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="registry-server", description="The central cancer registry server (HTTPS)."
+        prog="registry-server",
+        description="The central cancer registry server (HTTPS).",
+        epilog="Also: `registry-server transfers --list` prints the ids of messages that may "
+        "be transferred to NOPHO-Care.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8443, help="port to listen on")
@@ -46,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["transfers"]:
+        from registry_server.transfers import main as transfers_main
+
+        return transfers_main(argv[1:])
     args = _parser().parse_args(argv)
     if (args.certfile is None) != (args.keyfile is None):
         print(

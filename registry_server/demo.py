@@ -70,6 +70,14 @@ DEMO_ACCOUNTS = (
             ),
             DemoReminder("breast", "surgery", "Eksempel, Anne Fiktivsen", "F", _NO_SURGERY, 3),
             DemoReminder("breast", "surgery", "Testesen, Liv Oppdiktet", "F", _NO_SURGERY, 21),
+            DemoReminder(
+                "breast",
+                "follow_up",
+                "Oppdiktet, Sigrid Prøvesen",
+                "F",
+                "Surgery message received a year ago, but no follow-up message.",
+                5,
+            ),
         ),
     ),
     DemoAccount(
@@ -105,6 +113,30 @@ DEMO_ACCOUNTS = (
                 "No treatment message within 90 days of the assessment message.",
                 30,
             ),
+            DemoReminder(
+                "lymphoid",
+                "response",
+                "Oppdiktet, Hans Eksempel",
+                "M",
+                "Treatment reported as finished, but no response evaluation message.",
+                20,
+            ),
+            DemoReminder(
+                "sarcoma",
+                "assessment",
+                "Testmann, Ola Fiktiv",
+                "M",
+                _NO_ASSESSMENT.format("soft-tissue sarcoma"),
+                -7,
+            ),
+            DemoReminder(
+                "sarcoma",
+                "radiotherapy",
+                "Demodata, Sofie Prøve",
+                "F",
+                "Radiotherapy registered, but no sarcoma radiotherapy message.",
+                12,
+            ),
         ),
     ),
 )
@@ -123,19 +155,18 @@ def _form_for(catalogue, registry: str, form: str) -> tuple[str, str]:
 def seed_demo(session_factory: sessionmaker[Session], catalogue=None) -> list[DemoAccount]:
     """Create the demo units, users and reminders that are missing; safe to run at every start.
 
-    Reminders are made only together with their unit, so reminders the demo resolves stay
-    resolved after a restart.
+    A reminder is known by its unit and made-up patient name: one the demo resolved stays
+    resolved after a restart, and reminders added to the demo later appear in an old database.
     """
     # Imported here: the server needs desktop_app.forms only for demo data and validation.
     from desktop_app.forms import load_catalogue
     from desktop_app.forms.identity import generate_identity_number
 
     catalogue = catalogue if catalogue is not None else load_catalogue()
-    rng = random.Random(20_251_122)  # the same synthetic patients on every fresh database
     today = datetime.date.today()
     with session_factory() as session:
         for account in DEMO_ACCOUNTS:
-            unit, created = get_or_create_unit(
+            unit, _ = get_or_create_unit(
                 session,
                 name=account.unit_name,
                 hospital_code=account.hospital_code,
@@ -150,12 +181,16 @@ def seed_demo(session_factory: sessionmaker[Session], catalogue=None) -> list[De
                     display_name=account.display_name,
                     unit=unit,
                 )
+            known = set(
+                session.scalars(select(Reminder.patient_name).where(Reminder.unit_id == unit.id))
+            )
             for spec in account.reminders:
-                # Drawn for every spec, so the numbers do not depend on what already exists.
-                born = datetime.date(1940, 1, 1) + datetime.timedelta(days=rng.randrange(40 * 365))
-                patient_id = generate_identity_number(rng, born, gender=spec.gender)
-                if not created:
+                if spec.patient_name in known:
                     continue
+                # Seeded per patient: the same synthetic number on every fresh database,
+                # whatever the order of the reminders above.
+                rng = random.Random(f"demo:{account.username}:{spec.patient_name}")
+                born = datetime.date(1940, 1, 1) + datetime.timedelta(days=rng.randrange(40 * 365))
                 registry, form = _form_for(catalogue, spec.registry, spec.form)
                 session.add(
                     Reminder(
@@ -163,7 +198,7 @@ def seed_demo(session_factory: sessionmaker[Session], catalogue=None) -> list[De
                         unit_id=unit.id,
                         registry_code=registry,
                         form=form,
-                        patient_id=patient_id,
+                        patient_id=generate_identity_number(rng, born, gender=spec.gender),
                         patient_name=spec.patient_name,
                         reason=spec.reason,
                         due_date=today + datetime.timedelta(days=spec.due_in_days),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -110,6 +112,12 @@ class Message(Base):
     # The UNIQUE constraint is what makes concurrent retries safe; see submissions.py.
     idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # transfer_flags(definition, values)["nopho_care"] when the message was received: True
+    # only when the form's transfer condition held (never with a NOPHO-Care reservation).
+    # One boolean, not a JSON of flags, so "what may go to NOPHO-Care" is an indexed query.
+    nopho_care_transfer: Mapped[bool] = mapped_column(
+        Boolean, index=True, server_default=false(), default=False
+    )
 
     # Stored in the same transaction as the message, so a stored message always has one.
     receipt: Mapped[Receipt] = relationship(lazy="joined", uselist=False)

@@ -12,15 +12,24 @@ class Problem(BaseModel):
 
 
 class IssueOut(BaseModel):
-    path: str = Field(description="The field id the issue belongs to.")
+    path: str = Field(
+        description="Where the issue is: a field id, a repeat group's id, or a field in one "
+        "row of a group as `group[0].field` (rows counted from 0)."
+    )
     severity: str
     key: str
     params: dict[str, Any]
     message: str = Field(description="The issue in English.")
+    text: dict[str, str] | None = Field(
+        None, description="A form check's own texts by language (nb, en), when it has them."
+    )
 
 
 class InvalidMessage(Problem):
     issues: list[IssueOut] = []
+    latest_version: int | None = Field(
+        None, description="Only when the form version is no longer accepted: the one to use."
+    )
 
 
 class TokenRequest(BaseModel):
@@ -56,10 +65,24 @@ class FormSummary(BaseModel):
     form: str
     version: int
     title: dict[str, str]
+    pathway_step: str
+    latest: bool = Field(description="The newest version of this form: new drafts use it.")
+    accepted_until: str | None = Field(
+        description="YYYY-MM-DD: the last day the server accepts messages on this version; "
+        "null while it is accepted without an end date (the latest version)."
+    )
+
+
+class RegistrySummary(BaseModel):
+    id: str
+    title: dict[str, str]
+    national: bool
+    forms: list[str] = Field(description="The registry's form ids, in pathway order.")
 
 
 class FormList(BaseModel):
     forms: list[FormSummary]
+    registries: list[RegistrySummary]
 
 
 class MessageBody(BaseModel):

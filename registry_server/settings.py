@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import platformdirs
@@ -28,6 +28,9 @@ class ServerSettings:
     token_ttl: timedelta = timedelta(hours=12)
     max_body_bytes: int = MAX_BODY_BYTES
     demo: bool = False
+    # The server's "today" for form-version grace periods and date checks; None: the real
+    # date. Set in tests (and on a staging server) to see what a future date will refuse.
+    today_override: date | None = None
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -37,6 +40,9 @@ class ServerSettings:
             raise ValueError("token_ttl must be positive.")
         if self.max_body_bytes <= 0:
             raise ValueError("max_body_bytes must be positive.")
+
+    def today(self) -> date:
+        return self.today_override or date.today()
 
     @property
     def uses_sqlite(self) -> bool:

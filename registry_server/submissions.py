@@ -7,6 +7,7 @@ re-reads the winner's row and answers as a replay (or a conflict if the bodies d
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import uuid
@@ -18,7 +19,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from desktop_app.forms import Catalogue, body_sha256, canonical_body, validate
+from desktop_app.forms import (
+    Catalogue,
+    FormDefinition,
+    body_sha256,
+    canonical_body,
+    transfer_flags,
+    validate,
+)
 from registry_server.accounts import Principal
 from registry_server.models import Message, Receipt, Reminder, utcnow
 from registry_server.schemas import MessageBody
@@ -31,14 +39,21 @@ KEY_HEADER = "Idempotency-Key"
 class SubmissionRefused(Exception):
     """A request answered with a 4xx; nothing has been stored."""
 
-    def __init__(self, status: int, detail: str, issues: list[dict] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        issues: list[dict] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.issues = issues
+        self.extra = dict(extra or {})
 
     def payload(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"detail": self.detail}
+        data: dict[str, Any] = {"detail": self.detail, **self.extra}
         if self.issues is not None:
             data["issues"] = self.issues
         return data
@@ -143,24 +158,21 @@ def submit(
     principal: Principal,
     body: dict[str, Any],
     key: str,
+    today: datetime.date | None = None,
 ) -> Accepted:
-    """Store `body` (already shape-checked by `parse_body`) and return its receipt."""
+    """Store `body` (already shape-checked by `parse_body`) and return its receipt.
+
+    `today` is the server's date (settings.today()): it decides which form versions are still
+    accepted and which dates are in the future."""
+    today = today or datetime.date.today()
     sha = body_sha256(body)
     with session_factory() as session:
         existing = _find_by_key(session, key)
         if existing is not None:
             return _replay_or_conflict(existing, sha, principal)
 
-    registry, form, version = body["registry"], body["form"], body["version"]
-    try:
-        definition = catalogue.get(registry, form, version)
-    except KeyError:
-        raise SubmissionRefused(
-            422,
-            f"The server has no form {registry}/{form} version {version}; fetch the form "
-            "catalogue and fill the message in on a form it lists.",
-        ) from None
-    errors = [i for i in validate(definition, body["values"]) if i.severity == "error"]
+    definition = _accepted_definition(catalogue, body, today)
+    errors = [i for i in validate(definition, body["values"], today) if i.severity == "error"]
     if errors:
         raise SubmissionRefused(
             422,
@@ -168,10 +180,11 @@ def submit(
             "and send it again.",
             issues=[issue.to_dict() for issue in errors],
         )
+    nopho_care = transfer_flags(definition, body["values"]).get("nopho_care") is True
 
     with session_factory() as session:
         try:
-            receipt = _store(session, principal, body, sha, key)
+            receipt = _store(session, principal, body, sha, key, nopho_care=nopho_care)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -188,16 +201,51 @@ def submit(
     log.info(
         "Received message %s (%s/%s v%s) from unit %s",
         body["message_id"],
-        registry,
-        form,
-        version,
+        definition.registry,
+        definition.form,
+        definition.version,
         principal.unit_id,
     )
     return Accepted(receipt=receipt, replay=False)
 
 
+def _accepted_definition(
+    catalogue: Catalogue, body: dict[str, Any], today: datetime.date
+) -> FormDefinition:
+    """The definition the message was filled in on, if the server still takes that version."""
+    registry, form, version = body["registry"], body["form"], body["version"]
+    try:
+        definition = catalogue.get(registry, form, version)
+    except KeyError:
+        raise SubmissionRefused(
+            422,
+            f"The server has no form {registry}/{form} version {version}; fetch the form "
+            "catalogue and fill the message in on a form it lists.",
+            issues=[],
+        ) from None
+    if not catalogue.accepts(registry, form, version, today):
+        latest = catalogue.latest(registry, form).version
+        until = catalogue.accepted_until(registry, form, version)
+        since = f" after {until.isoformat()}" if until is not None else ""
+        raise SubmissionRefused(
+            422,
+            f"Form {registry}/{form} version {version} is no longer accepted{since}; use "
+            f"version {latest}: open the draft again so it moves to version {latest}, check "
+            "it and send it again.",
+            issues=[],
+            extra={"latest_version": latest},
+        )
+    return definition
+
+
 def _store(
-    session: Session, principal: Principal, body: dict[str, Any], sha: str, key: str
+    session: Session,
+    principal: Principal,
+    body: dict[str, Any],
+    sha: str,
+    key: str,
+    *,
+    nopho_care: bool,
 ) -> dict:
     now = utcnow()
     message = Message(
@@ -211,6 +259,7 @@ def _store(
         body_sha256=sha,
         idempotency_key=key,
         received_at=now,
+        nopho_care_transfer=nopho_care,
     )
     session.add(message)
     # Flush the message alone first: a duplicate key fails here, before anything else is written.

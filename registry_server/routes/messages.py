@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from registry_server.deps import CatalogueDep, PrincipalDep
+from registry_server.deps import CatalogueDep, PrincipalDep, SettingsDep
 from registry_server.schemas import InvalidMessage, MessageBody, Problem, ReceiptOut
 from registry_server.submissions import (
     SubmissionRefused,
@@ -30,7 +30,11 @@ router = APIRouter(tags=["messages"])
         401: {"model": Problem},
         409: {"model": Problem, "description": "The key was used for a different body."},
         413: {"model": Problem},
-        422: {"model": InvalidMessage, "description": "The message is not valid; see issues."},
+        422: {
+            "model": InvalidMessage,
+            "description": "The message is not valid (see issues), or its form version is no "
+            "longer accepted (see latest_version).",
+        },
     },
     openapi_extra={
         "requestBody": {
@@ -43,6 +47,7 @@ async def post_message(
     request: Request,
     principal: PrincipalDep,
     catalogue: CatalogueDep,
+    settings: SettingsDep,
     idempotency_key: Annotated[
         str | None, Header(description="A UUID that stays the same on every retry.")
     ] = None,
@@ -53,7 +58,13 @@ async def post_message(
         key = parse_idempotency_key(idempotency_key)
         body = parse_body(await request.body())
         accepted = await run_in_threadpool(
-            submit, request.app.state.session_factory, catalogue, principal, body, key
+            submit,
+            request.app.state.session_factory,
+            catalogue,
+            principal,
+            body,
+            key,
+            settings.today(),
         )
     except SubmissionRefused as refused:
         return JSONResponse(refused.payload(), status_code=refused.status)

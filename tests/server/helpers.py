@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import random
 import uuid
 from typing import Any
 
 import httpx
 
-from desktop_app.forms import FormDefinition, example_values, load_catalogue
+from desktop_app.forms import FormDefinition, example_values, load_catalogue, transfer_flags
 
 _CATALOGUE = load_catalogue()
+
+
+def catalogue():
+    """The catalogue the server loads (the same files), loaded once for the tests."""
+    return _CATALOGUE
 
 
 def breast_assessment() -> FormDefinition:
@@ -24,9 +30,21 @@ def sign_in(client: httpx.Client, username: str = "demo", password: str = "demo"
 
 
 def valid_body(seed: int = 1, **values: Any) -> dict:
-    """A message body that passes validation; `values` override single answers."""
-    definition = breast_assessment()
-    answers = definition.submitted_values(example_values(definition, random.Random(seed)))
+    """A breast assessment body that passes validation; `values` override single answers."""
+    return body_for(breast_assessment(), seed, **values)
+
+
+def body_for(
+    definition: FormDefinition,
+    seed: int = 1,
+    *,
+    today: datetime.date | None = None,
+    **values: Any,
+) -> dict:
+    """A body on `definition` that passes validation on `today`; `values` override answers."""
+    answers = definition.submitted_values(
+        example_values(definition, random.Random(seed), today=today)
+    )
     answers.update(values)
     return {
         "message_id": str(uuid.uuid4()),
@@ -48,3 +66,30 @@ def submit(
             headers={**headers, **key_header, "Content-Type": "application/json"},
         )
     return client.post("/api/v1/messages", json=body, headers={**headers, **key_header})
+
+
+def _childhood_forms() -> list[FormDefinition]:
+    forms = catalogue()
+    return [
+        d
+        for d in forms.forms()
+        if d.registry == "childhood" and forms.latest(d.registry, d.form).version == d.version
+    ]
+
+
+def reservation_field(definition: FormDefinition) -> str:
+    candidates = [
+        f.id for f in definition.fields() if f.type == "yes_no_unknown" and "nopho" in f.id
+    ]
+    assert len(candidates) == 1, f"no single NOPHO-Care reservation field in {definition.key}"
+    return candidates[0]
+
+
+def eligible_body(seed_from: int = 0) -> tuple[FormDefinition, dict]:
+    """A valid childhood message whose flags allow transfer to NOPHO-Care."""
+    for definition in _childhood_forms():
+        for seed in range(seed_from, seed_from + 40):
+            body = body_for(definition, seed)
+            if transfer_flags(definition, body["values"])["nopho_care"]:
+                return definition, body
+    raise AssertionError("No childhood form gives a message eligible for NOPHO-Care transfer.")

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from desktop_app.forms import body_sha256
-from tests.server.helpers import sign_in, submit, valid_body
+from tests.server.helpers import body_for, catalogue, sign_in, submit, valid_body
 from tests.support.live_server import LiveServer
 
 
@@ -40,7 +40,11 @@ def test_valid_message_gets_a_201_receipt_with_the_body_hash(
         "unit_id",
     }
     assert receipt["message_id"] == body["message_id"]
-    assert (receipt["registry"], receipt["form"], receipt["version"]) == ("breast", "assessment", 1)
+    assert (receipt["registry"], receipt["form"], receipt["version"]) == (
+        body["registry"],
+        body["form"],
+        body["version"],
+    )
     assert receipt["body_sha256"] == body_sha256(body) == _independent_sha256(body)
     assert receipt["unit_id"] == live_server.unit_id_of("demo")
     assert receipt["received_at"].endswith("Z")
@@ -245,3 +249,36 @@ def test_receipted_message_resolves_the_matching_reminder(
     }
     assert matching not in open_ids
     assert other_form in open_ids
+
+
+def test_issues_in_repeat_rows_carry_the_row_in_their_path(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    headers = sign_in(client)
+    definition = catalogue().latest("lymphoid", "treatment")
+    body = body_for(definition, 5)
+    rows = body["values"]["treatment_lines"]
+    rows.append({**rows[0], "line_cycles": 99})  # over the maximum, in the last row
+    del rows[0]["line_start_date"]  # required in every row
+
+    response = submit(client, headers, body)
+
+    assert response.status_code == 422, response.text
+    found = {(i["path"], i["key"]) for i in response.json()["issues"]}
+    last = len(rows) - 1
+    assert (f"treatment_lines[{last}].line_cycles", "number.above_max") in found
+    assert ("treatment_lines[0].line_start_date", "required") in found
+    assert live_server.message_count() == 0
+
+
+def test_too_few_rows_is_an_issue_on_the_group(client: httpx.Client) -> None:
+    headers = sign_in(client)
+    definition = catalogue().latest("lymphoid", "treatment")
+    body = body_for(definition, 5)
+    body["values"]["treatment_lines"] = []
+
+    response = submit(client, headers, body)
+
+    assert response.status_code == 422, response.text
+    paths = {i["path"] for i in response.json()["issues"]}
+    assert "treatment_lines" in paths

@@ -12,9 +12,17 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from registry_server.cli import main
 from registry_server.db import make_engine
 from registry_server.models import Base
-from tests.server.helpers import sign_in, submit, valid_body
+from tests.server.helpers import (
+    body_for,
+    eligible_body,
+    reservation_field,
+    sign_in,
+    submit,
+    valid_body,
+)
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.postgres
@@ -52,3 +60,18 @@ def test_idempotency_on_postgres(pg_server: LiveServer) -> None:
         assert submit(client, headers, invalid).status_code == 422
 
     assert pg_server.message_count() == before + 1
+
+
+def test_transfer_flags_on_postgres(
+    pg_server: LiveServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definition, eligible = eligible_body()
+    reserved = body_for(definition, 1, **{reservation_field(definition): "1"})
+    with httpx.Client(base_url=pg_server.url, verify=pg_server.ssl_context()) as client:
+        headers = sign_in(client)
+        for body in (eligible, reserved):
+            assert submit(client, headers, body).status_code == 201
+
+    assert main(["transfers", "--list", "--database-url", pg_server.database_url]) == 0
+    listed = capsys.readouterr().out.split()
+    assert eligible["message_id"] in listed and reserved["message_id"] not in listed

@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 
+from registry_server.demo import DEMO_ACCOUNTS
 from tests.server.helpers import sign_in, submit, valid_body
 from tests.support.live_server import LiveServer
 
@@ -14,7 +15,9 @@ def test_reminders_are_per_unit(client: httpx.Client, live_server: LiveServer) -
     oslo = client.get("/api/v1/reminders", headers=sign_in(client, "demo")).json()
     bergen = client.get("/api/v1/reminders", headers=sign_in(client, "bergen")).json()
 
-    assert 3 <= len(oslo["reminders"]) <= 4 and 3 <= len(bergen["reminders"]) <= 4
+    demo_counts = {a.username: len(a.reminders) for a in DEMO_ACCOUNTS}
+    assert len(oslo["reminders"]) == demo_counts["demo"]
+    assert len(bergen["reminders"]) == demo_counts["bergen"]
     assert not {r["id"] for r in oslo["reminders"]} & {r["id"] for r in bergen["reminders"]}
     extra = live_server.add_reminder(
         "bergen", registry="breast", form="assessment", patient_id="01010150000"

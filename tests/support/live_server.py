@@ -8,7 +8,9 @@
         server.stop()   # the port now refuses connections ...
         server.start()  # ... and the same server (same database) answers on it again
 
-Clients trust `server.ca_path` (the PEM of a trustme CA made for this server). The database
+Clients trust `server.ca_path` (the PEM of a trustme CA made for this server).
+`server.set_today(date)` moves the server's clock (form-version grace periods, date checks)
+for the next request, without a restart; `set_today(None)` goes back to the real date. The database
 (SQLite in `data_dir` unless `database_url` is given) is reachable while the server is stopped,
 through `session_factory`, `message_count()`, `add_user()`, `add_reminder()` and
 `expire_tokens()`.
@@ -65,6 +67,7 @@ class LiveServer:
         token_ttl: datetime.timedelta | None = None,
         max_body_bytes: int | None = None,
         tls: tuple[Path, Path, Path] | None = None,
+        today: datetime.date | None = None,
     ) -> None:
         """`tls` = (ca_path, cert_path, key_path) to serve another certificate than trustme's."""
         self.data_dir = Path(data_dir)
@@ -75,7 +78,11 @@ class LiveServer:
         if max_body_bytes is not None:
             extra["max_body_bytes"] = max_body_bytes
         self.settings = ServerSettings(
-            data_dir=self.data_dir, database_url=database_url, demo=demo, **extra
+            data_dir=self.data_dir,
+            database_url=database_url,
+            demo=demo,
+            today_override=today,
+            **extra,
         )
         self.database_url: str = self.settings.database_url
         self.port: int | None = port
@@ -170,6 +177,10 @@ class LiveServer:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def set_today(self, today: datetime.date | None) -> None:
+        """The server's date from the next request on (the app reads these very settings)."""
+        self.settings.today_override = today
 
     # For clients ----------------------------------------------------------------------------
 
