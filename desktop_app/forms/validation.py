@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 
 from .conditions import evaluate_condition, is_answered
 from .identity import identity_number_problem
 from .issues import ERROR, Issue
-from .model import FieldDef, FormDefinition
+from .model import CheckDef, FieldDef, FormDefinition
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -20,47 +22,154 @@ def validate(
     values: Mapping[str, object],
     today: datetime.date | None = None,
 ) -> list[Issue]:
-    """All issues with `values` (a flat {field_id: value}), in form order, checks last.
+    """All issues with `values` ({field_id: value}; a repeat group's value is a list of row
+    objects), in form order, form checks last. An issue inside a row has the path
+    `group[i].field`.
 
     Irrelevant fields are never required or checked. A cross-field check runs only when
-    every field it reads is answered, relevant and itself free of errors.
+    every field it reads is answered, relevant and itself free of errors. A computed field's
+    value is recomputed; a sent value that differs is `computed.mismatch`.
     """
     if not isinstance(values, Mapping):
         raise TypeError("values must be a mapping of field id to value")
     today = today or datetime.date.today()
-    issues: list[Issue] = [
+    unknown = [
         Issue(str(key), ERROR, "field.unknown", {"field": str(key)})
         for key in values
-        if not definition.has_field(str(key))
+        if not definition.is_top_level(str(key))
     ]
-    relevance = definition.relevance(values)
-    counted = definition.submitted_values(values)
+    relevance, counted = definition.resolve(values)
     faulty: set[str] = set()
+    per_field: dict[str, list[Issue]] = {}
     for f in definition.fields():
-        if not relevance[f.id]:
+        if not relevance[f.id] or f.is_group:
             continue
         value = values.get(f.id)
-        if not is_answered(value):
-            if f.required or (
+        if f.is_computed:
+            issue = _mismatch(f.id, value, counted.get(f.id))
+        elif not is_answered(value):
+            needed = f.required or (
                 f.required_if is not None and evaluate_condition(f.required_if, counted)
-            ):
-                issues.append(Issue(f.id, ERROR, "required", {}))
-                faulty.add(f.id)
-            continue
-        issue = check_value(f, value, today, counted)
+            )
+            issue = Issue(f.id, ERROR, "required", {}) if needed else None
+        else:
+            issue = check_value(f, value, today, counted)
         if issue is not None:
-            issues.append(issue)
+            per_field[f.id] = [issue]
             faulty.add(f.id)
+    # Groups after the other fields, so a row check knows which top-level answers are faulty.
+    for f in definition.fields():
+        if relevance[f.id] and f.is_group:
+            per_field[f.id] = group_issues(definition, f, values.get(f.id), counted, today, faulty)
+            if any(i.path == f.id for i in per_field[f.id]):
+                faulty.add(f.id)
 
-    for check in definition.checks:
+    issues = unknown + [i for f in definition.fields() for i in per_field.get(f.id, [])]
+    issues += _check_issues(definition.checks, counted, faulty, "")
+    return issues
+
+
+def group_issues(
+    definition: FormDefinition,
+    group: FieldDef,
+    value: object,
+    counted: Mapping[str, object],
+    today: datetime.date,
+    faulty: frozenset[str] | set[str] = frozenset(),
+) -> list[Issue]:
+    """Issues of one repeat group: on the group itself (path `group`) and in its rows."""
+    path = group.id
+    if not is_answered(value):
+        if group.required or (
+            group.required_if is not None and evaluate_condition(group.required_if, counted)
+        ):
+            return [Issue(path, ERROR, "required", {})]
+        if group.min_rows > 0:
+            return [Issue(path, ERROR, "repeat.min_rows", {"min_rows": group.min_rows, "rows": 0})]
+        return []
+    if not isinstance(value, list):
+        return [Issue(path, ERROR, "repeat.invalid", {})]
+    issues: list[Issue] = []
+    if len(value) < group.min_rows:
+        issues.append(
+            Issue(path, ERROR, "repeat.min_rows", {"min_rows": group.min_rows, "rows": len(value)})
+        )
+    if len(value) > group.max_rows:
+        issues.append(
+            Issue(path, ERROR, "repeat.max_rows", {"max_rows": group.max_rows, "rows": len(value)})
+        )
+    for index, row in enumerate(value):
+        issues += row_issues(definition, group, index, row, counted, today, faulty)
+    return issues
+
+
+def row_issues(
+    definition: FormDefinition,
+    group: FieldDef,
+    index: int,
+    row: object,
+    counted: Mapping[str, object],
+    today: datetime.date,
+    faulty: frozenset[str] | set[str] = frozenset(),
+) -> list[Issue]:
+    """Issues of row `index` of `group`; `counted` holds the top-level answers that count."""
+    prefix = f"{group.id}[{index}]"
+    if not isinstance(row, Mapping):
+        return [Issue(prefix, ERROR, "repeat.row_invalid", {"row": index + 1})]
+    row_ids = {f.id for f in group.fields}
+    issues = [
+        Issue(f"{prefix}.{key}", ERROR, "field.unknown", {"field": str(key)})
+        for key in row
+        if key not in row_ids
+    ]
+    relevant, own = definition.resolve_row(group, row, counted)
+    scope = ChainMap(own, dict(counted))
+    row_faulty: set[str] = set(faulty)
+    for f in group.fields:
+        if not relevant[f.id]:
+            continue
+        value = row.get(f.id)
+        if f.is_computed:
+            issue = _mismatch(f.id, value, own.get(f.id))
+        elif not is_answered(value):
+            needed = f.required or (
+                f.required_if is not None and evaluate_condition(f.required_if, scope)
+            )
+            issue = Issue(f.id, ERROR, "required", {}) if needed else None
+        else:
+            issue = check_value(f, value, today, scope)
+        if issue is not None:
+            issues.append(dataclasses.replace(issue, path=f"{prefix}.{f.id}"))
+            row_faulty.add(f.id)
+    issues += _check_issues(group.checks, scope, row_faulty, f"{prefix}.")
+    return issues
+
+
+def _check_issues(
+    checks: tuple[CheckDef, ...],
+    counted: Mapping[str, object],
+    faulty: set[str] | frozenset[str],
+    prefix: str,
+) -> list[Issue]:
+    issues = []
+    for check in checks:
         names = check.fields()
         if any(name not in counted or name in faulty for name in names):
             continue
         if check.when is not None and not evaluate_condition(check.when, counted):
             continue
         if not evaluate_condition(check.condition, counted):
-            issues.append(Issue(check.field, check.severity, check.key, {}, dict(check.message)))
+            issues.append(
+                Issue(prefix + check.field, check.severity, check.key, {}, dict(check.message))
+            )
     return issues
+
+
+def _mismatch(field_id: str, sent: object, computed: object) -> Issue | None:
+    if not is_answered(sent) or sent == computed:
+        return None
+    shown = "" if computed is None else str(computed)
+    return Issue(field_id, ERROR, "computed.mismatch", {"sent": str(sent), "computed": shown})
 
 
 def has_errors(issues: list[Issue]) -> bool:
@@ -175,6 +284,17 @@ def _identity(f: FieldDef, value: object, today: datetime.date) -> Problem | Non
     return identity_number_problem(value, today)
 
 
+def _group_shape(f: FieldDef, value: object, today: datetime.date) -> Problem | None:
+    # Rows are checked by `group_issues`; a lone value can only be of the wrong shape.
+    if not isinstance(value, list) or not all(isinstance(row, Mapping) for row in value):
+        return "repeat.invalid", {}
+    return None
+
+
+def _computed(f: FieldDef, value: object, today: datetime.date) -> Problem | None:
+    return None  # recomputed and compared in `validate`
+
+
 _CHECKERS = {
     "text": _text,
     "note": _text,
@@ -186,4 +306,6 @@ _CHECKERS = {
     "multiple_choice": _choice,
     "code": _choice,
     "identity_number": _identity,
+    "repeat_group": _group_shape,
+    "computed": _computed,
 }

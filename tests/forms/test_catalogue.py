@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.forms import LANGUAGES, Catalogue, FormDefinition, load_messages
+from desktop_app.forms.migration import CHANGE_KINDS
 from desktop_app.resources import resources_dir
 
 SOURCE = Path(__file__).resolve().parents[2] / "desktop_app" / "forms"
@@ -18,10 +19,11 @@ SOURCE = Path(__file__).resolve().parents[2] / "desktop_app" / "forms"
 
 def test_catalogue_holds_the_breast_assessment(catalogue: Catalogue) -> None:
     definition = catalogue.get("breast", "assessment", 1)
-    assert catalogue.latest("breast", "assessment") is definition
+    assert catalogue.latest("breast", "assessment") is catalogue.get("breast", "assessment", 2)
+    assert catalogue.versions("breast", "assessment") == [1, 2]
     assert ("breast", "assessment", 1) in catalogue
     assert definition in catalogue.forms()
-    assert "breast" in catalogue.registries()
+    assert "breast" in [registry.id for registry in catalogue.registries()]
     assert definition.title_text("nb") == "Brystkreft – utredning"
     assert [s.id for s in definition.sections] == [
         "patient",
@@ -62,8 +64,15 @@ def test_every_message_key_used_by_the_code_has_texts() -> None:
 
 
 _MESSAGE_FAMILIES = {"field", "text", "integer", "decimal", "number", "date", "choice", "code"} | {
-    "identity_number"
-}
+    "identity_number",
+    "repeat",
+    "computed",
+}  # "migration.<kind>" texts are built from Change.kind: see the test below
+
+
+def test_every_change_kind_has_texts() -> None:
+    messages = load_messages()
+    assert {f"migration.{kind}" for kind in CHANGE_KINDS} <= set(messages)
 
 
 def test_hospitals_complete_and_consistent(catalogue: Catalogue) -> None:

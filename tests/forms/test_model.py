@@ -98,9 +98,9 @@ def field_of(data: dict, field_id: str) -> dict:
             "must be int",
         ),
         (
-            lambda d: field_of(d, "icd10").update(code_list="icd10_lung"),
+            lambda d: field_of(d, "icd10").update(code_list="icd10_nowhere"),
             "sections[3].fields[1].code_list",
-            "icd10_lung",
+            "icd10_nowhere",
         ),
         (
             lambda d: field_of(d, "her2_ish").update(
