@@ -76,14 +76,16 @@ class DraftEditor(QWidget):
         layout.addWidget(self._build_header())
         self.returned_banner = self._banner("returnedBanner", "error")
         layout.addWidget(self.returned_banner)
-        self.message = self._banner("editorMessage", "error")
-        layout.addWidget(self.message)
 
         self.form = FormView(definition, record.values, lang, self)
         self.form.valuesChanged.connect(self._values_changed)
         self.form.issuesChanged.connect(self._issues_changed)
         self.form.valuesChanged.connect(self._update_patient)
         layout.addWidget(self.form, 1)
+        # Below the form (next to its problem list and Submit), never above it: a message
+        # that comes or goes there would move every field the user is looking at.
+        self.message = self._banner("editorMessage", "error")
+        layout.addWidget(self.message)
         layout.addWidget(self._build_footer())
 
         if record.server_issues:
@@ -92,7 +94,7 @@ class DraftEditor(QWidget):
             self.returned_banner.setText(text("editor.returned", lang, detail=detail))
             self.returned_banner.show()
         if self._read_only:
-            self.form.widget().setEnabled(False)
+            self.form.set_read_only(True)
             self.submit_button.hide()
             self._show_message(text("editor.read_only", lang, state=str(record.state)), "info")
         self._update_patient(self.form.values())
@@ -281,7 +283,7 @@ class DraftEditor(QWidget):
             self._refuse(len(errors))
             return False
         self._submitted = True
-        self.form.widget().setEnabled(False)
+        self.form.set_read_only(True)
         self.submit_button.setEnabled(False)
         self._show_message("")
         self.submitted.emit(self.message_id)

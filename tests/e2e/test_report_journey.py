@@ -70,9 +70,13 @@ def sign_in(qtbot, shell: AppShell, password: str = "demo") -> MainWindow:
 
 
 def new_breast_assessment(qtbot, window: MainWindow) -> DraftEditor:
+    """Through the new report page: registry, form, a synthetic patient, Create draft."""
     window.show_page(MainWindow.NEW_REPORT)
-    assert window.new_report_view.select("breast", "assessment")
-    qtbot.mouseClick(window.new_report_view.create_button, Qt.MouseButton.LeftButton)
+    view = window.new_report_view
+    assert view.select("breast", "assessment")
+    number = generate_identity_number(random.Random(11))
+    qtbot.keyClicks(view.patient_step.number_edit, number)
+    qtbot.mouseClick(view.create_button, Qt.MouseButton.LeftButton)
     assert window.editor is not None
     return window.editor
 

@@ -136,7 +136,7 @@ def test_submitted_message_opens_read_only(qtbot, drafts, cache, valid_values) -
     drafts.submit(record.id, valid_values)
     editor = _editor(qtbot, drafts, record.id)
     assert not editor.submit_button.isVisible()
-    assert not editor.form.widget().isEnabled()
+    assert editor.form.is_read_only()
     assert "can no longer be changed" in editor.message.text()
     assert not editor.submit()
 

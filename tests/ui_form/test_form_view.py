@@ -181,8 +181,8 @@ def test_summary_click_scrolls_to_and_focuses_the_field(make_view, qtbot) -> Non
     qtbot.mouseClick(list_widget.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     target = view.field_widget("tumour_size_mm").edit
     qtbot.waitUntil(lambda: QApplication.focusWidget() is target)
-    assert view.verticalScrollBar().value() > 0
-    viewport = view.viewport()
+    assert view.scroll_area.verticalScrollBar().value() > 0
+    viewport = view.scroll_area.viewport()
     top_left = target.mapTo(viewport, target.rect().topLeft())
     assert viewport.rect().contains(top_left)
 

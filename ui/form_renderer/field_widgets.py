@@ -4,6 +4,11 @@ The Picard option-page idea at form scale: a `FieldWidget` knows its `FieldDef`,
 shows a stored JSON value without emitting `changed`, `value()` returns the JSON value of the
 contract (None when unanswered) and `set_issues()` puts the validation messages under it.
 
+Typed inputs (line and text edits) also say when the user is done with them: `leaving` on
+Tab/Shift+Tab (before the focus moves) and `committed` once the field loses the focus, on Return
+or on a pick from a list or calendar. The form view holds new problems back until then, so a
+half-typed answer is not called wrong ("reward early, punish late").
+
 Input that does not parse (an integer field holding "12a") is kept as typed and returned as the
 raw string, so validation reports it and nothing the user typed is lost.
 """
@@ -13,9 +18,20 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import ClassVar
 
-from PySide6.QtCore import QDate, QSignalBlocker, QStringListModel, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QValidator, QWheelEvent
+from PySide6.QtCore import (
+    QDate,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPoint,
+    QSignalBlocker,
+    QStringListModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QValidator, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -57,10 +73,29 @@ class UnknownFieldTypeError(ValueError):
     """A definition names a field type the renderer has no widget for."""
 
 
+# Focus moves that do not mean the user has left the field: a list or menu popping up over it,
+# or the whole window losing the focus to another program.
+_STAYING_REASONS = frozenset(
+    {
+        Qt.FocusReason.PopupFocusReason,
+        Qt.FocusReason.ActiveWindowFocusReason,
+        Qt.FocusReason.MenuBarFocusReason,
+    }
+)
+_TAB_KEYS = frozenset({Qt.Key.Key_Tab, Qt.Key.Key_Backtab})
+_RETURN_KEYS = frozenset({Qt.Key.Key_Return, Qt.Key.Key_Enter})
+
+
 class FieldWidget(QWidget):
     """Base class: an input row, an optional help line and a line for issues."""
 
     changed = Signal()
+    leaving = Signal()  # Tab or Shift+Tab pressed in a typed input, before the focus moves
+    committed = Signal()  # the user is done with a typed input (focus out, Return, a pick)
+
+    # True for inputs filled in keystroke by keystroke (their answer is unfinished while the
+    # user types); choice widgets are False: each change there is a finished answer.
+    TYPED: ClassVar[bool] = False
 
     def __init__(self, field: FieldDef, lang: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,6 +134,8 @@ class FieldWidget(QWidget):
         self._issue_label.setProperty("severity", "")
         self.setFocusProxy(self.focus_widget())
         self._accessible_target().setAccessibleName(field.label_text(lang))
+        if self.TYPED:
+            self.focus_widget().installEventFilter(self)
 
     # Subclasses implement these --------------------------------------------------------
 
@@ -121,6 +158,29 @@ class FieldWidget(QWidget):
 
     def set_context(self, values: Mapping[str, object]) -> None:
         """Answers elsewhere in the form changed (only fields with `filter_by` care)."""
+
+    def is_typing(self) -> bool:
+        """True while the user is typing in this field (a typed input with the focus)."""
+        return self.TYPED and self.focus_widget().hasFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Watches the typed input (and a completer's popup) for the moments the user is done.
+        kind = event.type()
+        if kind == QEvent.Type.FocusOut and watched is self.focus_widget():
+            assert isinstance(event, QFocusEvent)
+            if event.reason() not in _STAYING_REASONS:
+                self.committed.emit()
+        elif kind == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.key() in _TAB_KEYS:
+                self.leaving.emit()
+            elif (
+                event.key() in _RETURN_KEYS
+                and watched is self.focus_widget()  # in a popup, Return picks (see CodeWidget)
+                and isinstance(watched, QLineEdit)
+            ):
+                self.committed.emit()
+        return False
 
     # Shared behaviour --------------------------------------------------------------------
 
@@ -186,6 +246,8 @@ def _issue_line(issue: Issue, lang: str) -> str:
 
 
 class TextWidget(FieldWidget):
+    TYPED = True
+
     def _build(self) -> QWidget:
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(self.field.placeholder_text(self.lang))
@@ -206,6 +268,8 @@ class TextWidget(FieldWidget):
 
 
 class NoteWidget(FieldWidget):
+    TYPED = True
+
     def _build(self) -> QWidget:
         self.edit = QPlainTextEdit()
         self.edit.setPlaceholderText(self.field.placeholder_text(self.lang))
@@ -243,6 +307,7 @@ class _NumberValidator(QValidator):
 
 
 class _NumberWidget(FieldWidget):
+    TYPED = True
     parse: Callable[[str], object] = staticmethod(parse_integer)
 
     def _build(self) -> QWidget:
@@ -315,7 +380,10 @@ def parse_date_text(raw: str) -> str | None:
 
 
 class DateWidget(FieldWidget):
-    """A line edit, never a bare QDateEdit: an unanswered date must stay empty."""
+    """A line edit, never a bare QDateEdit: an unanswered date must stay empty. Alt+Down (as
+    in a QDateEdit) or the button beside it opens a calendar."""
+
+    TYPED = True
 
     def _build(self) -> QWidget:
         row = QWidget()
@@ -334,6 +402,8 @@ class DateWidget(FieldWidget):
         self.calendar_button.setToolTip(text("calendar", self.lang))
         self.calendar_button.setAccessibleName(text("calendar", self.lang))
         self.calendar_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        # Not a Tab stop: Tab goes from field to field; Alt+Down in the edit opens it.
+        self.calendar_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.calendar_button.setStyleSheet("QToolButton::menu-indicator { image: none; }")
         menu = QMenu(self.calendar_button)
         self.calendar = QCalendarWidget()
@@ -352,16 +422,29 @@ class DateWidget(FieldWidget):
     def focus_widget(self) -> QWidget:
         return self.edit
 
+    def show_calendar(self) -> None:
+        # popup(), not the button's showMenu(): that one blocks in a nested event loop.
+        button = self.calendar_button
+        button.menu().popup(button.mapToGlobal(QPoint(0, button.height())))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Down and event.modifiers() & Qt.KeyboardModifier.AltModifier:
+            self.show_calendar()
+        else:
+            super().keyPressEvent(event)
+
     def _prepare_calendar(self) -> None:
         if self.field.not_in_future:
             self.calendar.setMaximumDate(QDate.currentDate())
         current = QDate.fromString(str(self.value() or ""), Qt.DateFormat.ISODate)
         self.calendar.setSelectedDate(current if current.isValid() else QDate.currentDate())
+        self.calendar.setFocus(Qt.FocusReason.PopupFocusReason)  # arrows and Return pick a day
 
     def _picked(self, day: QDate) -> None:
         self.edit.setText(day.toString(Qt.DateFormat.ISODate))
         self.calendar_button.menu().hide()
         self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.committed.emit()  # a picked day is a finished answer
 
     def _normalize(self) -> None:
         parsed = self.value()
@@ -410,6 +493,8 @@ class YesNoUnknownWidget(FieldWidget):
             text("clear_tip", self.lang, label=self.field.label_text(self.lang))
         )
         self.clear_button.setAutoRaise(True)
+        # Not a Tab stop (the group is one stop); Delete on a chosen button clears it.
+        self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.clear_button.clicked.connect(self.clear)
         layout.addWidget(self.clear_button)
         layout.addStretch(1)
@@ -428,6 +513,13 @@ class YesNoUnknownWidget(FieldWidget):
             self._foreign = None
             self._update_clear()
             self._edited()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # The radio buttons pass on keys they do not use, so this sees Delete on any of them.
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.clear()
+        else:
+            super().keyPressEvent(event)
 
     def _update_clear(self) -> None:
         self.clear_button.setEnabled(
@@ -571,9 +663,19 @@ class MultipleChoiceWidget(FieldWidget):
         return chosen or None
 
 
+class _CodeCompleter(QCompleter):
+    """Offers "code – label" entries but puts only the code into the line edit, both while
+    the user browses the list (highlighted) and on a pick (activated)."""
+
+    def pathFromIndex(self, index: QModelIndex) -> str:
+        return str(index.data() or "").split(CODE_SEPARATOR, 1)[0]
+
+
 class CodeWidget(FieldWidget):
     """A line edit with a completer over "code – label": "C50" and "lobular" both find
     entries; the stored value is the code alone."""
+
+    TYPED = True
 
     def _build(self) -> QWidget:
         self.edit = QLineEdit()
@@ -582,15 +684,15 @@ class CodeWidget(FieldWidget):
         )
         self.edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._model = QStringListModel(self)
-        self.completer = QCompleter(self._model, self.edit)
+        self.completer = _CodeCompleter(self._model, self.edit)
         self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.completer.setMaxVisibleItems(12)
         self.edit.setCompleter(self.completer)
-        # Connected after setCompleter, so this runs after the line edit has taken the whole
-        # "code – label" string and replaces it with the code.
         self.completer.activated.connect(self._completed)
+        # Tab in the open list reaches the popup, not the edit.
+        self.completer.popup().installEventFilter(self)
         self.edit.textChanged.connect(self._edited)
         self._offered: tuple[tuple[str, str], ...] = ()
         self._set_entries(self.field.choices(self.lang))
@@ -630,8 +732,11 @@ class CodeWidget(FieldWidget):
     def focus_widget(self) -> QWidget:
         return self.edit
 
-    def _completed(self, completion: str) -> None:
-        self.edit.setText(completion.split(CODE_SEPARATOR, 1)[0])
+    def _completed(self, code: str) -> None:
+        # The line edit sets the same text after this slot (it connects on focus-in); setting
+        # it here first means the answer is in place when the pick is committed.
+        self.edit.setText(code)
+        self.committed.emit()
 
     def set_context(self, values: Mapping[str, object]) -> None:
         if self.field.filter_by is not None:
@@ -677,6 +782,8 @@ class _DigitsValidator(QValidator):
 
 
 class IdentityNumberWidget(FieldWidget):
+    TYPED = True
+
     def _build(self) -> QWidget:
         self.edit = QLineEdit()
         self.edit.setValidator(_DigitsValidator(self.edit))

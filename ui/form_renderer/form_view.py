@@ -1,19 +1,28 @@
 """A whole form: one group box per section, live relevance and live validation.
 
 Validation is `desktop_app.forms.validate`, the same engine the server runs; it is pure Python
-and fast enough to run on every change. A "required" problem is shown only once the user has
-edited that field or asked to submit (`show_all_issues()`), so a new form is not a wall of red;
-`issues()` and `has_errors()` always count everything.
+and fast enough to run on every change, and `issues()`, `has_errors()` and `error_count()`
+always count everything. What is *shown* is gentler ("reward early, punish late"):
+
+* a "required" problem shows only once the user has edited that field or asked to submit
+  (`show_all_issues()`), so a new form is not a wall of red;
+* while the user types in a field, no new problem appears anywhere and no row appears or
+  disappears: a problem that the typing fixes goes at once, the rest waits until the user
+  leaves the field (focus out, Tab, Return, a pick from a list) or submits;
+* the problem list sits below the scrolled form, not in it, and any change of layout keeps the
+  input that has the focus where it was on screen.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -57,7 +66,9 @@ class _Row:
     widget: FieldWidget
 
 
-class FormView(QScrollArea):
+class FormView(QWidget):
+    """The scrolled form with its problem list below it (`summary`)."""
+
     valuesChanged = Signal(dict)
     issuesChanged = Signal(list)  # every issue, after each validation
 
@@ -80,26 +91,35 @@ class FormView(QScrollArea):
         }
         self._touched: set[str] = set()
         self._show_all = False
+        # The field the user is typing in: until they leave it, new problems and relevance
+        # changes wait (see the module docstring).
+        self._typing: str | None = None
+        self._shown: set[tuple[str, str]] = set()  # (path, key) of the problems on screen
         self._local_issues: list[Issue] = []
         self._server_issues: list[Issue] = []
         self._order = {f.id: index for index, f in enumerate(definition.fields())}
         self._rows: dict[str, _Row] = {}
 
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        content = QWidget()
-        content.setObjectName("formContent")
-        content.setStyleSheet(STYLE_SHEET)
-        layout = QVBoxLayout(content)
+        self.setStyleSheet(STYLE_SHEET)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setObjectName("formScrollArea")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        # Not a Tab stop of its own: Tab goes from field to field, and a field that gets the
+        # focus is scrolled into view.
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.content = QWidget()
+        self.content.setObjectName("formContent")
+        layout = QVBoxLayout(self.content)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(12)
-        self.summary = IssueSummary(lang, content)
-        self.summary.fieldChosen.connect(self.focus_field)
-        layout.addWidget(self.summary)
         self._sections: list[QGroupBox] = []
-        label_width = content.fontMetrics().averageCharWidth() * 26
+        label_width = self.content.fontMetrics().averageCharWidth() * 26
         for section in definition.sections:
-            box = QGroupBox(section.title_text(lang), content)
+            box = QGroupBox(section.title_text(lang), self.content)
             box.setObjectName(f"section_{section.id}")
             form = QFormLayout(box)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -122,11 +142,18 @@ class FormView(QScrollArea):
                 form.addRow(label, widget)
                 widget.set_value(self._values.get(field.id))
                 widget.changed.connect(lambda fid=field.id: self._field_changed(fid))
+                widget.leaving.connect(self._leaving)
+                widget.committed.connect(self._commit)
                 self._rows[field.id] = _Row(box, form, label, widget)
             layout.addWidget(box)
             self._sections.append(box)
         layout.addStretch(1)
-        self.setWidget(content)
+        self.scroll_area.setWidget(self.content)
+        outer.addWidget(self.scroll_area, 1)
+        # Below the scrolled form, so the list growing or going never moves the form.
+        self.summary = IssueSummary(lang, self)
+        self.summary.fieldChosen.connect(self.focus_field)
+        outer.addWidget(self.summary)
         self._refresh()
 
     # Public API ------------------------------------------------------------------------
@@ -158,16 +185,24 @@ class FormView(QScrollArea):
     def set_server_issues(self, issues: Sequence[Issue]) -> None:
         """Issues from a rejected submission; each stays until its field is edited."""
         self._server_issues = list(issues)
-        self._show_issues()
+        self._typing = None
+        self._refresh()
 
     def show_all_issues(self) -> None:
-        """Also show "required" on fields the user has not reached (on a refused submit)."""
+        """Show every problem, "required" on fields the user has not reached too (on a
+        refused submit); a half-typed answer is judged now as well."""
         self._show_all = True
-        self._show_issues()
+        self._typing = None
+        self._refresh()
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Fields disabled (a submitted report); the problem list stays usable."""
+        self.content.setEnabled(not read_only)
+
+    def is_read_only(self) -> bool:
+        return not self.content.isEnabled()
 
     def focus_summary(self) -> None:
-        _settle_layout()
-        self.ensureVisible(0, 0)
         self.summary.focus_list()
 
     def focus_field(self, path: str) -> bool:
@@ -176,34 +211,50 @@ class FormView(QScrollArea):
         if row is None or not self.is_field_visible(path):
             return False
         _settle_layout()
-        self.ensureWidgetVisible(row.label, 0, 0)
-        self.ensureWidgetVisible(row.widget, 50, 50)
+        self.scroll_area.ensureWidgetVisible(row.label, 0, 0)
+        self.scroll_area.ensureWidgetVisible(row.widget, 50, 50)
         row.widget.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
         return True
 
     # Internals -------------------------------------------------------------------------
 
     def _field_changed(self, field_id: str) -> None:
-        value = self._rows[field_id].widget.value()
+        widget = self._rows[field_id].widget
+        value = widget.value()
         if is_answered(value):
             self._values[field_id] = value
         else:
             self._values.pop(field_id, None)
         self._touched.add(field_id)
         self._server_issues = [i for i in self._server_issues if i.path != field_id]
+        # A change without the focus (a pick, a combo box, a radio button) is a finished
+        # answer; keystrokes in a focused input are not, until the user leaves it.
+        self._typing = field_id if widget.is_typing() else None
         self._refresh()
         self.valuesChanged.emit(self.values())
+
+    def _leaving(self) -> None:
+        """Tab pressed in the typed field: settle which rows are shown before Qt picks the
+        next field, so Tab never lands on a row that is about to go (or skips a new one)."""
+        if self._typing is not None:
+            with self._focus_kept_in_place():
+                self._apply_relevance()
+
+    def _commit(self) -> None:
+        """The user has left (or confirmed) the field: show what was held back."""
+        if self._typing is not None:
+            self._typing = None
+            with self._focus_kept_in_place():
+                self._apply_relevance()
+                self._show_issues()
 
     def _refresh(self) -> None:
         values = self._values
         relevance = self.definition.relevance(values)
         counted = self.definition.submitted_values(values)
-        for field_id, row in self._rows.items():
+        for row in self._rows.values():
             field = row.widget.field
-            visible = relevance[field_id]
-            if row.layout.isRowVisible(row.widget) != visible:
-                row.layout.setRowVisible(row.widget, visible)
-            required = visible and (
+            required = relevance[field.id] and (
                 field.required
                 or (
                     field.required_if is not None and evaluate_condition(field.required_if, counted)
@@ -217,12 +268,28 @@ class FormView(QScrollArea):
                 )
             if field.filter_by is not None:
                 row.widget.set_context(values)
+        self._local_issues = validate(self.definition, values)
+        with self._focus_kept_in_place():
+            if self._typing is None:
+                self._apply_relevance()
+            self._show_issues()
+
+    def _apply_relevance(self) -> None:
+        relevance = self.definition.relevance(self._values)
+        changed = [
+            (row, relevance[field_id])
+            for field_id, row in self._rows.items()
+            if row.layout.isRowVisible(row.widget) != relevance[field_id]
+        ]
+        # Rows that come first, rows that go after: when the focused input's row goes, Qt
+        # moves the focus on to the next input, which must already be there.
+        changed.sort(key=lambda change: not change[1])
+        for row, visible in changed:
+            row.layout.setRowVisible(row.widget, visible)
         for box, section in zip(self._sections, self.definition.sections, strict=True):
             shown = any(relevance[f.id] for f in section.fields)
-            if box.isVisibleTo(self.widget()) != shown:
+            if box.isVisibleTo(self.content) != shown:
                 box.setVisible(shown)
-        self._local_issues = validate(self.definition, values)
-        self._show_issues()
 
     def _is_shown(self, issue: Issue) -> bool:
         return issue.key not in _UNANSWERED_KEYS or self._show_all or issue.path in self._touched
@@ -231,10 +298,15 @@ class FormView(QScrollArea):
         shown: list[Issue] = []
         seen: set[tuple[str, str]] = set()
         for issue in self._local_issues + self._server_issues:
-            if (issue.path, issue.key) in seen or not self._is_shown(issue):
+            where = (issue.path, issue.key)
+            if where in seen or not self._is_shown(issue):
                 continue
-            seen.add((issue.path, issue.key))
+            # While the user types, only what is already on screen (and still true) stays.
+            if self._typing is not None and where not in self._shown:
+                continue
+            seen.add(where)
             shown.append(issue)
+        self._shown = seen
         shown.sort(key=lambda issue: self._order.get(issue.path, -1))
         by_field: dict[str, list[Issue]] = {}
         for issue in shown:
@@ -254,9 +326,37 @@ class FormView(QScrollArea):
         )
         self.issuesChanged.emit(self.issues())
 
+    @contextmanager
+    def _focus_kept_in_place(self) -> Iterator[None]:
+        """Keep the input with the focus where it is on screen while the layout changes (a
+        problem line coming or going above it, the problem list below the form), by
+        scrolling the form by as much as the change moved it. Near the end of the form the
+        content is held at its height meanwhile, so a shorter form does not pull it down."""
+        anchor = QApplication.focusWidget()
+        bar = self.scroll_area.verticalScrollBar()
+        if anchor is None or not anchor.isVisible() or not self.content.isAncestorOf(anchor):
+            yield
+            self.content.setMinimumHeight(0)
+            return
+        before = anchor.mapTo(self.content, QPoint(0, 0)).y()
+        scrolled = bar.value()
+        yield
+        self.content.setMinimumHeight(0)
+        _settle_layout()
+        if not anchor.isVisible():  # its row went; Qt has moved the focus on
+            return
+        target = scrolled + anchor.mapTo(self.content, QPoint(0, 0)).y() - before
+        needed = target + self.scroll_area.viewport().height()
+        if self.content.height() < needed:
+            self.content.setMinimumHeight(needed)
+            _settle_layout()
+        bar.setValue(target)
+        # If the problem list now covers it, bring it back into view (as little as needed).
+        self.scroll_area.ensureWidgetVisible(anchor, 0, 0)
+
 
 def _settle_layout() -> None:
-    """Apply pending layout changes now (nested layouts need a round each), so scrolling
-    right after a change (show_all_issues() growing the summary) uses current geometry."""
+    """Apply pending layout changes now (nested layouts need a round each), so geometry read
+    right after a change (a problem line shown, a row hidden) is current."""
     for _ in range(4):
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)

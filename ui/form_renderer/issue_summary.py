@@ -1,4 +1,4 @@
-"""The list of problems at the top of a form; choosing one takes the user to its field."""
+"""The list of problems below a form; choosing one takes the user to its field."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from desktop_app.forms import Issue
 
 from .texts import text
 
-_MAX_ROWS = 6  # more scroll inside the list, so the form itself stays in view
+_MAX_ROWS = 4  # more scroll inside the list, so the form keeps most of the window
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 

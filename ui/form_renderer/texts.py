@@ -11,10 +11,16 @@ from desktop_app.forms.text import fill, localized
 _TEXTS: dict[str, dict[str, str]] = {
     "choose": {"nb": "– velg –", "en": "– choose –"},
     "clear": {"nb": "Fjern svar", "en": "Clear"},
-    "clear_tip": {"nb": "Fjern svaret på «{label}»", "en": 'Clear the answer to "{label}"'},
+    "clear_tip": {
+        "nb": "Fjern svaret på «{label}» (Delete på et valgt svar)",
+        "en": 'Clear the answer to "{label}" (Delete on a chosen answer)',
+    },
     "date_placeholder": {"nb": "ÅÅÅÅ-MM-DD", "en": "YYYY-MM-DD"},
     "calendar_button": {"nb": "Kalender…", "en": "Calendar…"},
-    "calendar": {"nb": "Velg dato i kalender", "en": "Pick the date from a calendar"},
+    "calendar": {
+        "nb": "Velg dato i kalender (Alt+Pil ned)",
+        "en": "Pick the date from a calendar (Alt+Down)",
+    },
     "code_placeholder": {
         "nb": "Skriv kode eller ord for å søke",
         "en": "Type a code or a word to search",
@@ -59,15 +65,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{count} problems to fix before submitting",
     },
     "editor.refused.one": {
-        "nb": "1 problem må rettes før rapporten kan sendes inn. Se listen øverst i skjemaet.",
+        "nb": "1 problem må rettes før rapporten kan sendes inn. Velg det i listen over for å "
+        "gå til feltet.",
         "en": "1 problem must be fixed before this report can be submitted. "
-        "See the list at the top of the form.",
+        "Choose it in the list above to go to its field.",
     },
     "editor.refused.many": {
-        "nb": "{count} problemer må rettes før rapporten kan sendes inn. "
-        "Se listen øverst i skjemaet.",
+        "nb": "{count} problemer må rettes før rapporten kan sendes inn. Velg et problem i "
+        "listen over for å gå til feltet.",
         "en": "{count} problems must be fixed before this report can be submitted. "
-        "See the list at the top of the form.",
+        "Choose one in the list above to go to its field.",
     },
     "editor.submit_failed": {
         "nb": "Rapporten kunne ikke sendes inn: {reason} Svarene er lagret som utkast; prøv igjen.",
