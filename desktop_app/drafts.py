@@ -1,10 +1,23 @@
-"""Drafts: create, open, validate and submit messages (submit = validate, freeze, queue)."""
+"""Drafts: create, find, open (moving old drafts to the latest form version), validate and
+submit messages (submit = validate, freeze, queue)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from desktop_app.forms import Catalogue, FormDefinition, Issue, validate
+from desktop_app.forms import Catalogue, Change, FormDefinition, Issue, validate
+from local_cache import InvalidTransition, MessageRecord, MessageState
+
+log = logging.getLogger(__name__)
+
+# A message in one of these states already reports the patient's form (or is about to).
+EXISTING_STATES = (
+    MessageState.DRAFT,
+    MessageState.QUEUED,
+    MessageState.SENDING,
+    MessageState.RECEIPTED,
+)
 
 
 class FormUnavailableError(KeyError):
@@ -27,14 +40,76 @@ class DraftService:
         self.catalogue = catalogue
         self.autosaver = autosaver
 
-    def new_draft(self, owner: str, registry: str, form: str) -> Any:
-        """A new draft on the latest version of the form."""
+    def new_draft(
+        self, owner: str, registry: str, form: str, values: dict | None = None
+    ) -> MessageRecord:
+        """A new draft on the latest version of the form, with `values` as its first answers
+        (only fields the form has; others would be `field.unknown` issues on every check)."""
         definition = self.catalogue.latest(registry, form)
-        return self.cache.messages.create_draft(owner, registry, form, definition.version)
+        first = {k: v for k, v in (values or {}).items() if definition.has_field(k)}
+        return self.cache.messages.create_draft(owner, registry, form, definition.version, first)
 
-    def open(self, message_id: str) -> tuple[Any, FormDefinition]:
+    def find_existing(
+        self, owner: str, registry: str, form: str, patient_id: str | None
+    ) -> list[MessageRecord]:
+        """The owner's drafts, unsent and receipted messages of this form for this patient,
+        newest changed first (empty when there is no number to match on)."""
+        if not patient_id or not patient_id.strip():
+            return []
+        return self.cache.messages.find_by_patient(
+            owner, registry, form, patient_id, states=EXISTING_STATES
+        )
+
+    def open(self, message_id: str) -> tuple[MessageRecord, FormDefinition]:
+        """The message and the definition to show it with; a draft on an older form version
+        is first moved to the newest version a migration leads to (see open_with_changes)."""
+        record, definition, _changes = self.open_with_changes(message_id)
+        return record, definition
+
+    def open_with_changes(
+        self, message_id: str
+    ) -> tuple[MessageRecord, FormDefinition, list[Change]]:
+        """Like open(), plus what moving the draft to a newer version changed (empty when it
+        was not moved), so the editor can tell the user.
+
+        Only drafts move: a queued or receipted message stays on the version it was sent
+        with. Without a migration path a draft opens on its own version; only when that
+        version is not installed either is FormUnavailableError raised (values untouched)."""
         record = self.cache.messages.get(message_id)
-        return record, self._definition(record)
+        if record.state != MessageState.DRAFT:
+            return record, self._definition(record), []
+        try:
+            latest = self.catalogue.latest(record.registry, record.form)
+        except KeyError:
+            raise FormUnavailableError(record.registry, record.form, record.form_version) from None
+        if record.form_version == latest.version or (
+            (record.registry, record.form, record.form_version) not in self.catalogue
+        ):
+            return record, self._definition(record), []
+        migration = self.catalogue.migrate(
+            record.values, record.registry, record.form, record.form_version
+        )
+        if migration.version == record.form_version:
+            return record, self._definition(record), []  # no path: opened as it was made
+        try:
+            moved = self.cache.messages.migrate_draft(
+                message_id,
+                migration.version,
+                migration.values,
+                from_version=record.form_version,
+            )
+        except InvalidTransition:
+            # Someone else (another window, the sync engine) changed it first: show it as now.
+            log.info("Draft changed while being moved to a new form version; reopened as it is")
+            record = self.cache.messages.get(message_id)
+            return record, self._definition(record), []
+        log.info(
+            "Draft moved from form version %s to %s (%d changes)",
+            record.form_version,
+            migration.version,
+            len(migration.changes),
+        )
+        return moved, self._definition(moved), list(migration.changes)
 
     def validate(self, message_id_or_definition: str | FormDefinition, values: dict) -> list[Issue]:
         definition = (
@@ -63,7 +138,7 @@ class DraftService:
         self.cache.messages.submit(message_id, body)
         return issues
 
-    def _definition(self, record: Any) -> FormDefinition:
+    def _definition(self, record: MessageRecord) -> FormDefinition:
         try:
             return self.catalogue.get(record.registry, record.form, record.form_version)
         except KeyError:

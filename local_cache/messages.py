@@ -56,6 +56,10 @@ class MessageRecord:
 _UNSENT = (MessageState.QUEUED, MessageState.SENDING)
 
 
+def _without_spaces(value: object) -> str:
+    return "".join(value.split()) if isinstance(value, str) else ""
+
+
 class MessageRepository:
     def __init__(self, engine: Engine, codec: PayloadCodec) -> None:
         self._engine = engine
@@ -107,6 +111,38 @@ class MessageRepository:
                 values_blob=blob,
             )
 
+    def migrate_draft(
+        self,
+        message_id: str,
+        form_version: int,
+        values: dict,
+        *,
+        from_version: int | None = None,
+    ) -> MessageRecord:
+        """A draft moved to another form version: version and values change in one transaction.
+
+        `from_version`, when given, must still be the draft's version, so two windows opening
+        the same draft cannot migrate it twice.
+        """
+        blob = self._codec.encode(values)  # encode first: a bad value never opens a transaction
+        action = "moved to a new form version"
+        with write_transaction(self._engine) as conn:
+            self._require_state(conn, message_id, {MessageState.DRAFT}, action)
+            if from_version is not None:
+                current = conn.execute(
+                    select(t.c.form_version).where(t.c.id == message_id)
+                ).scalar_one()
+                if current != from_version:
+                    raise InvalidTransition(message_id, f"on form version {current}", action)
+            return self._transition(
+                conn,
+                message_id,
+                {MessageState.DRAFT},
+                action,
+                form_version=int(form_version),
+                values_blob=blob,
+            )
+
     def delete_draft(self, message_id: str) -> None:
         with write_transaction(self._engine) as conn:
             self._require_state(conn, message_id, {MessageState.DRAFT}, "deleted")
@@ -128,6 +164,28 @@ class MessageRepository:
         query = query.order_by(t.c.updated_at.desc(), t.c.created_at.desc(), t.c.id)
         with read_transaction(self._engine) as conn:
             return [self._record(row) for row in conn.execute(query)]
+
+    def find_by_patient(
+        self,
+        owner: str,
+        registry: str,
+        form: str,
+        patient_id: str,
+        states: Iterable[MessageState | str] | None = None,
+    ) -> list[MessageRecord]:
+        """The owner's messages of one form whose `patient_id` answer is `patient_id` (spaces
+        ignored), newest updated first. The number sits in the encoded values, so the rows of
+        the form are decoded here, where the codec is, and compared in Python."""
+        wanted = _without_spaces(patient_id)
+        if not wanted:
+            return []
+        query = select(t).where(t.c.owner == owner, t.c.registry == registry, t.c.form == form)
+        if states is not None:
+            query = query.where(t.c.state.in_([MessageState(s).value for s in states]))
+        query = query.order_by(t.c.updated_at.desc(), t.c.created_at.desc(), t.c.id)
+        with read_transaction(self._engine) as conn:
+            records = [self._record(row) for row in conn.execute(query)]
+        return [r for r in records if _without_spaces(r.values.get("patient_id")) == wanted]
 
     def count_unsent(self, owner: str) -> int:
         query = (

@@ -34,6 +34,7 @@ from ui.models.receipts_model import ReceiptsModel
 from ui.models.reminders_model import RemindersModel
 from ui.status_bar import StatusBar
 from ui.views.drafts_view import DraftsView
+from ui.views.existing_report_box import ask_about_existing
 from ui.views.new_report_view import NewReportView
 from ui.views.outbox_view import OutboxView
 from ui.views.receipts_view import ReceiptsView
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.owner = session.username
         self.editor: DraftEditor | None = None
+        self.existing_box: QMessageBox | None = None  # "report already exists" (reminders)
         self._signing_out = False
         self._sign_in_prompted = False
         self._last_sync: datetime | None = None
@@ -160,6 +162,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.navigation.currentRowChanged.connect(self._show_page)
         self.new_report_view.draftCreated.connect(self.open_draft)
+        self.new_report_view.openRequested.connect(self.open_draft)
         self.drafts_view.openRequested.connect(self.open_draft)
         self.outbox_view.sendNowRequested.connect(self.send_now)
         self.receipts_view.statusMessage.connect(lambda text: self.status.showMessage(text, 8000))
@@ -275,10 +278,10 @@ class MainWindow(QMainWindow):
 
     @Slot(dict)
     def create_draft_for_reminder(self, reminder: dict) -> None:
+        """A draft for the reminder's patient and form, unless the user opens one that exists."""
         registry, form = reminder.get("registry") or "", reminder.get("form") or ""
         try:
-            record = self.services.drafts.new_draft(self.owner, registry, form)
-            definition = self.services.catalogue.latest(registry, form)
+            self.services.catalogue.latest(registry, form)
         except KeyError:
             QMessageBox.information(
                 self,
@@ -289,14 +292,21 @@ class MainWindow(QMainWindow):
                 ).format(registry, form),
             )
             return
-        values = {
-            key: reminder[key]
-            for key in REMINDER_PREFILL
-            if reminder.get(key) and definition.has_field(key)
-        }
-        if values:
-            self.services.cache.messages.save_values(record.id, values)
-        self.open_draft(record.id)
+        values = {key: reminder[key] for key in REMINDER_PREFILL if reminder.get(key)}
+
+        def create() -> None:
+            record = self.services.drafts.new_draft(self.owner, registry, form, values)
+            self.open_draft(record.id)
+
+        existing = self.services.drafts.find_existing(
+            self.owner, registry, form, values.get("patient_id")
+        )
+        if not existing:
+            create()
+            return
+        self.existing_box = ask_about_existing(
+            self, existing, self.services.cache.receipts, on_open=self.open_draft, on_create=create
+        )
 
     # -- sync -----------------------------------------------------------------------------
 
