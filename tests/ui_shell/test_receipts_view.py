@@ -39,7 +39,7 @@ def test_receipt_row_shows_id_form_and_hash_prefix(window_with_receipt, services
     receipt = services.cache.receipts.list(session.username)[0]
     assert model.data(model.index(0, model.COL_RECEIPT_ID)) == receipt.receipt_id
     assert model.data(model.index(0, model.COL_HASH)) == receipt.body_sha256[:12]
-    assert model.data(model.index(0, model.COL_FORM)).startswith("Breast / ")
+    assert model.data(model.index(0, model.COL_FORM)).startswith("Breast cancer / ")
 
 
 def test_save_pdf_through_the_dialog_writes_a_file_naming_the_receipt(

@@ -16,8 +16,10 @@ class CatalogueNames:
         return self._lang
 
     def registry(self, registry: str) -> str:
-        # Form definitions carry no registry title yet; the id reads well enough ("Breast").
-        return registry.replace("_", " ").capitalize()
+        try:
+            return self._catalogue.registry(registry).title_text(self._lang)
+        except KeyError:  # a reminder or old message for a registry this version lacks
+            return registry.replace("_", " ").capitalize()
 
     def form(self, registry: str, form: str, version: int | None = None) -> str:
         try:
