@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.drafts import DraftService
-from desktop_app.forms import Issue
+from desktop_app.forms import Change, Issue
 from local_cache import CacheError, MessageState
 from ui.form_renderer import FormView
 from ui.form_renderer.texts import text
@@ -55,9 +55,12 @@ class DraftEditor(QWidget):
         self.drafts = drafts
         self.message_id = message_id
         self.lang = lang
-        record, definition = drafts.open(message_id)  # FormUnavailableError names the form
+        # FormUnavailableError names the form; a draft on an older version comes back moved
+        # to the newest one, with what that changed.
+        record, definition, changes = drafts.open_with_changes(message_id)
         self.record = record
         self.definition = definition
+        self.changes: list[Change] = list(changes)
         self._pending: dict[str, Any] | None = None
         self._submitted = False
         self._refusal_shown = False
@@ -76,6 +79,8 @@ class DraftEditor(QWidget):
         layout.addWidget(self._build_header())
         self.returned_banner = self._banner("returnedBanner", "error")
         layout.addWidget(self.returned_banner)
+        self.migration_banner = self._build_migration_banner()
+        layout.addWidget(self.migration_banner)
 
         self.form = FormView(definition, record.values, lang, self)
         self.form.valuesChanged.connect(self._values_changed)
@@ -130,6 +135,32 @@ class DraftEditor(QWidget):
         self.patient_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.patient_label)
         return header
+
+    def _build_migration_banner(self) -> QFrame:
+        """Says, once, what moving the draft to the new form version changed. Above the form
+        and shown from the start, so it never moves a field the user is looking at; it goes
+        only when the user hides it."""
+        banner = QFrame(self)
+        banner.setObjectName("migrationBanner")
+        banner.setStyleSheet(f"QFrame#migrationBanner {{ {_BANNER_STYLE['info']} }}")
+        layout = QHBoxLayout(banner)
+        layout.setContentsMargins(10, 6, 10, 6)
+        lines = [text("editor.migrated", self.lang, version=self.record.form_version)]
+        lines += [f"• {change.message(self.lang)}" for change in self.changes]
+        self.migration_label = QLabel("\n".join(lines), banner)
+        self.migration_label.setObjectName("migrationText")
+        self.migration_label.setWordWrap(True)
+        self.migration_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.migration_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.migration_label.setStyleSheet("border: none; background: transparent;")
+        layout.addWidget(self.migration_label, 1)
+        hide_button = QPushButton(text("editor.migrated_hide", self.lang), banner)
+        hide_button.setObjectName("hideMigrationBanner")
+        hide_button.setAutoDefault(False)
+        hide_button.clicked.connect(banner.hide)
+        layout.addWidget(hide_button, 0, Qt.AlignmentFlag.AlignTop)
+        banner.setVisible(bool(self.changes))
+        return banner
 
     def _build_footer(self) -> QWidget:
         footer = QFrame(self)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
-from desktop_app.forms import Issue
+from desktop_app.forms import Catalogue, Issue, example_values
 from local_cache import MessageState
 from ui.draft_editor import DraftEditor
 
 pytestmark = pytest.mark.gui
 
 OWNER = "test.clinician"
+
+
+@pytest.fixture
+def valid_values(catalogue: Catalogue) -> dict[str, object]:
+    """A complete, valid report on the version a new draft opens on (the latest)."""
+    return example_values(catalogue.latest("breast", "assessment"), random.Random(7))
 
 
 def _editor(qtbot, drafts, message_id: str, debounce_ms: int = 50) -> DraftEditor:
@@ -146,7 +154,9 @@ def test_header_names_form_version_and_patient(qtbot, drafts, cache, valid_value
     cache.messages.save_values(record.id, valid_values)
     editor = _editor(qtbot, drafts, record.id)
     assert editor.title_label.text() == editor.definition.title_text("en")
-    assert "version 1" in editor.subtitle_label.text()
+    latest = drafts.catalogue.latest("breast", "assessment").version
+    assert f"version {latest}" in editor.subtitle_label.text()
+    assert not editor.migration_banner.isVisible()  # nothing was moved
     assert valid_values["patient_id"] in editor.patient_label.text()
 
 
@@ -158,3 +168,42 @@ def test_a_failed_autosave_is_reported_in_the_page(qtbot, drafts, cache, valid_v
     qtbot.waitUntil(lambda: editor.message.isVisible(), timeout=5000)
     assert editor.message.text().startswith("The draft was not saved: The message cannot be")
     assert cache.messages.get(record.id).values == valid_values
+
+
+def test_a_draft_on_an_older_version_opens_moved_with_its_changes_shown(
+    qtbot, drafts, cache, catalogue
+) -> None:
+    old = catalogue.get("breast", "assessment", 1)
+    values = example_values(old, random.Random(3))
+    values.update({"detection": "screening", "ki67_percent": 20, "histological_type": "nst"})
+    record = cache.messages.create_draft(OWNER, "breast", "assessment", 1, values)
+
+    editor = _editor(qtbot, drafts, record.id)
+
+    latest = catalogue.latest("breast", "assessment")
+    assert editor.definition is latest
+    assert editor.migration_banner.isVisible()
+    shown = editor.migration_label.text()
+    assert shown.startswith(f"This draft has been moved to version {latest.version} of the form")
+    assert '"How detected"' in shown  # renamed
+    assert '"Ki-67"' in shown and "(20)" in shown  # removed: the old answer is in the text
+    assert "8500/3" in shown  # remapped code
+    form_values = editor.form.values()
+    assert form_values["detection_method"] == "screening"
+    assert form_values["histological_type"] == "8500/3"
+    assert "ki67_percent" not in form_values
+    assert form_values["patient_id"] == values["patient_id"]
+
+    qtbot.mouseClick(
+        editor.migration_banner.findChild(QPushButton, "hideMigrationBanner"),
+        Qt.MouseButton.LeftButton,
+    )
+    assert not editor.migration_banner.isVisible()
+
+
+def test_migration_banner_speaks_norwegian(qtbot, drafts, cache, catalogue) -> None:
+    record = cache.messages.create_draft(OWNER, "breast", "assessment", 1, {"ki67_percent": 5})
+    editor = DraftEditor(drafts, record.id, "nb", 50)
+    qtbot.addWidget(editor)
+    assert editor.migration_label.text().startswith("Dette utkastet er flyttet til versjon")
+    assert "«Ki-67»" in editor.migration_label.text()

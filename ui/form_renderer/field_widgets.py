@@ -820,9 +820,9 @@ class IdentityNumberWidget(FieldWidget):
         return " · ".join(parts)
 
 
-# Registry -----------------------------------------------------------------------------
+# Registry (the types a repeat-group row may hold; see widget_types.py for all) ----------
 
-WIDGET_TYPES: dict[str, type[FieldWidget]] = {
+SIMPLE_WIDGET_TYPES: dict[str, type[FieldWidget]] = {
     "text": TextWidget,
     "note": NoteWidget,
     "integer": IntegerWidget,
@@ -834,14 +834,3 @@ WIDGET_TYPES: dict[str, type[FieldWidget]] = {
     "code": CodeWidget,
     "identity_number": IdentityNumberWidget,
 }
-
-
-def create_field_widget(field: FieldDef, lang: str, parent: QWidget | None = None) -> FieldWidget:
-    """The widget for `field`; UnknownFieldTypeError names the field if its type has none."""
-    widget_class = WIDGET_TYPES.get(field.type)
-    if widget_class is None:
-        raise UnknownFieldTypeError(
-            f"Field {field.id!r} has type {field.type!r}, which the form renderer cannot show "
-            f"(known types: {', '.join(sorted(WIDGET_TYPES))}). Update the application."
-        )
-    return widget_class(field, lang, parent)

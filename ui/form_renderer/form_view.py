@@ -15,7 +15,9 @@ always count everything. What is *shown* is gentler ("reward early, punish late"
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections import ChainMap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,16 +34,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.forms import FormDefinition, Issue, evaluate_condition, is_answered, validate
+from desktop_app.forms import (
+    FieldDef,
+    FormDefinition,
+    Issue,
+    evaluate_condition,
+    expression_fields,
+    is_answered,
+    validate,
+)
 
-from .field_widgets import FieldWidget, create_field_widget
+from .computed_widget import ComputedWidget
+from .field_widgets import FieldWidget
 from .issue_summary import IssueSummary
+from .repeat_group import RepeatGroupWidget, parse_row_path
 from .texts import text
+from .widget_types import create_field_widget
 
 log = logging.getLogger(__name__)
 
 # Problems that only mean "not answered yet": not shown before the user gets to the field.
-_UNANSWERED_KEYS = frozenset({"required"})
+_UNANSWERED_KEYS = frozenset({"required", "repeat.min_rows"})
 
 STYLE_SHEET = """
 QLabel#fieldIssue[severity="error"] { color: #b00020; font-weight: bold; }
@@ -51,6 +64,12 @@ QLineEdit[issue="error"], QPlainTextEdit[issue="error"], QComboBox[issue="error"
 QFrame#choiceFrame[issue="error"] { border: 2px solid #b00020; border-radius: 3px; }
 QLineEdit[issue="warning"], QComboBox[issue="warning"],
 QFrame#choiceFrame[issue="warning"] { border: 2px solid #c77700; border-radius: 3px; }
+QFrame#repeatGroup[issue="error"] { border-left: 3px solid #b00020; padding-left: 4px; }
+QFrame#repeatGroup[issue="warning"] { border-left: 3px solid #c77700; padding-left: 4px; }
+QFrame#repeatRow { border: 1px solid #b8c2cc; border-radius: 4px; background: #f7f9fb; }
+QLabel#repeatRowTitle { font-weight: bold; }
+QFrame#removeConfirm { border: 1px solid #c77700; border-radius: 3px; background: #fff6e5; }
+QLineEdit#computedValue { background: #eef1f4; }
 QFrame#issueSummary { border: 2px solid #b00020; border-radius: 4px; background: #fdf3f4; }
 QLabel#issueSummaryTitle { color: #b00020; font-weight: bold; }
 QGroupBox { font-weight: bold; }
@@ -86,8 +105,11 @@ class FormView(QWidget):
         if unknown:
             # Never log the values themselves: they identify a patient.
             log.warning("Ignoring %d value(s) with no field in %s", len(unknown), definition.key)
+        # Computed answers are left out: the engine recomputes them from the others.
         self._values: dict[str, object] = {
-            key: value for key, value in values.items() if definition.has_field(key)
+            key: value
+            for key, value in values.items()
+            if definition.is_top_level(key) and not definition.field(key).is_computed
         }
         self._touched: set[str] = set()
         self._show_all = False
@@ -98,6 +120,7 @@ class FormView(QWidget):
         self._local_issues: list[Issue] = []
         self._server_issues: list[Issue] = []
         self._order = {f.id: index for index, f in enumerate(definition.fields())}
+        self._groups: dict[str, RepeatGroupWidget] = {}
         self._rows: dict[str, _Row] = {}
 
         self.setStyleSheet(STYLE_SHEET)
@@ -117,7 +140,7 @@ class FormView(QWidget):
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(12)
         self._sections: list[QGroupBox] = []
-        label_width = self.content.fontMetrics().averageCharWidth() * 26
+        label_width = self.content.fontMetrics().averageCharWidth() * 28
         for section in definition.sections:
             box = QGroupBox(section.title_text(lang), self.content)
             box.setObjectName(f"section_{section.id}")
@@ -142,6 +165,9 @@ class FormView(QWidget):
                 form.addRow(label, widget)
                 widget.set_value(self._values.get(field.id))
                 widget.changed.connect(lambda fid=field.id: self._field_changed(fid))
+                if isinstance(widget, RepeatGroupWidget):
+                    self._groups[field.id] = widget
+                    widget.rowRemoved.connect(lambda i, gid=field.id: self._row_removed(gid, i))
                 widget.leaving.connect(self._leaving)
                 widget.committed.connect(self._commit)
                 self._rows[field.id] = _Row(box, form, label, widget)
@@ -172,15 +198,26 @@ class FormView(QWidget):
     def error_count(self) -> int:
         """Errors that block submission. A server issue that names no field of this form
         cannot be edited away, so it is shown but does not block (the server re-checks)."""
-        on_fields = [issue for issue in self._server_issues if issue.path in self._rows]
+        on_fields = [issue for issue in self._server_issues if self._has_path(issue.path)]
         return sum(issue.is_error for issue in self._local_issues + on_fields)
 
-    def field_widget(self, field_id: str) -> FieldWidget:
-        return self._rows[field_id].widget
+    def field_widget(self, path: str) -> FieldWidget:
+        """A top-level field's widget, or a row field's by its path `group[i].field`."""
+        parsed = parse_row_path(path)
+        if parsed is not None and parsed[0] in self._groups and parsed[2] is not None:
+            return self._groups[parsed[0]].row_widget(parsed[1], parsed[2])
+        return self._rows[path].widget
 
-    def is_field_visible(self, field_id: str) -> bool:
-        row = self._rows[field_id]
-        return row.layout.isRowVisible(row.widget)
+    def is_field_visible(self, path: str) -> bool:
+        parsed = parse_row_path(path)
+        if parsed is not None and parsed[0] in self._groups:
+            group_id, index, field_id = parsed
+            group = self._groups[group_id]
+            if not self.is_field_visible(group_id) or index >= group.row_count():
+                return False
+            return field_id is None or group.is_row_field_visible(index, field_id)
+        row = self._rows[path]
+        return row.layout.isRowVisible(row.widget) and row.section.isVisibleTo(self.content)
 
     def set_server_issues(self, issues: Sequence[Issue]) -> None:
         """Issues from a rejected submission; each stays until its field is edited."""
@@ -207,16 +244,41 @@ class FormView(QWidget):
 
     def focus_field(self, path: str) -> bool:
         """Scroll to the field and give it focus; False if it is not in the form or hidden."""
-        row = self._rows.get(path)
-        if row is None or not self.is_field_visible(path):
+        if not self._has_path(path) or not self.is_field_visible(path):
             return False
+        parsed = parse_row_path(path)
         _settle_layout()
-        self.scroll_area.ensureWidgetVisible(row.label, 0, 0)
-        self.scroll_area.ensureWidgetVisible(row.widget, 50, 50)
-        row.widget.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+        if parsed is None:
+            row = self._rows[path]
+            self.scroll_area.ensureWidgetVisible(row.label, 0, 0)
+            self.scroll_area.ensureWidgetVisible(row.widget, 50, 50)
+            row.widget.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+            return True
+        group_id, index, field_id = parsed
+        block = self._groups[group_id].rows[index]
+        target = block.widgets[field_id] if field_id is not None else None
+        self.scroll_area.ensureWidgetVisible(block.title, 0, 0)
+        if target is None:
+            block.remove_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            return True
+        self.scroll_area.ensureWidgetVisible(target, 50, 50)
+        target.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
         return True
 
     # Internals -------------------------------------------------------------------------
+
+    def _has_path(self, path: str) -> bool:
+        """Whether the path names a field (or row) the form shows."""
+        parsed = parse_row_path(path)
+        if parsed is None:
+            return path in self._rows
+        group_id, index, field_id = parsed
+        group = self._groups.get(group_id)
+        return (
+            group is not None
+            and index < group.row_count()
+            and (field_id is None or field_id in group.rows[index].widgets)
+        )
 
     def _field_changed(self, field_id: str) -> None:
         widget = self._rows[field_id].widget
@@ -225,13 +287,36 @@ class FormView(QWidget):
             self._values[field_id] = value
         else:
             self._values.pop(field_id, None)
-        self._touched.add(field_id)
-        self._server_issues = [i for i in self._server_issues if i.path != field_id]
+        # In a group: the row field edited, or the group itself (a row added or removed).
+        path = widget.last_edited if isinstance(widget, RepeatGroupWidget) else field_id
+        self._touched.add(path)
+        self._server_issues = [i for i in self._server_issues if i.path not in (path, field_id)]
         # A change without the focus (a pick, a combo box, a radio button) is a finished
         # answer; keystrokes in a focused input are not, until the user leaves it.
         self._typing = field_id if widget.is_typing() else None
         self._refresh()
         self.valuesChanged.emit(self.values())
+
+    def _row_removed(self, group_id: str, index: int) -> None:
+        """Row paths after the removed row move up one; the removed row's are gone."""
+
+        def moved(path: str) -> str | None:
+            parsed = parse_row_path(path)
+            if parsed is None or parsed[0] != group_id or parsed[1] < index:
+                return path
+            if parsed[1] == index:
+                return None
+            rest = f".{parsed[2]}" if parsed[2] is not None else ""
+            return f"{group_id}[{parsed[1] - 1}]{rest}"
+
+        self._touched = {p for p in map(moved, self._touched) if p is not None}
+        self._shown = {(p, key) for path, key in self._shown if (p := moved(path)) is not None}
+        self._server_issues = [
+            dataclasses.replace(issue, path=p)
+            for issue in self._server_issues
+            if (p := moved(issue.path)) is not None
+        ]
+        self._typing = None
 
     def _leaving(self) -> None:
         """Tab pressed in the typed field: settle which rows are shown before Qt picks the
@@ -250,32 +335,88 @@ class FormView(QWidget):
 
     def _refresh(self) -> None:
         values = self._values
-        relevance = self.definition.relevance(values)
-        counted = self.definition.submitted_values(values)
+        relevance, counted = self.definition.resolve(values)
         for row in self._rows.values():
             field = row.widget.field
             required = relevance[field.id] and (
                 field.required
+                or (field.is_group and field.min_rows > 0)
                 or (
                     field.required_if is not None and evaluate_condition(field.required_if, counted)
                 )
             )
+            if field.is_computed:
+                required = False
             label = field.label_text(self.lang) + (" *" if required else "")
             if row.label.text() != label:
                 row.label.setText(label)
                 row.label.setAccessibleDescription(
                     text("required_mark", self.lang) if required else ""
                 )
-            if field.filter_by is not None:
+            if field.filter_by is not None or field.is_group:
                 row.widget.set_context(values)
+            if isinstance(row.widget, ComputedWidget):
+                missing = self._missing(field, counted) if relevance[field.id] else []
+                row.widget.set_computed(counted.get(field.id), missing)
+            elif isinstance(row.widget, RepeatGroupWidget):
+                self._mark_rows(row.widget, counted)
         self._local_issues = validate(self.definition, values)
         with self._focus_kept_in_place():
             if self._typing is None:
                 self._apply_relevance()
             self._show_issues()
 
+    def _missing(self, field: FieldDef, scope: Mapping[str, object]) -> list[str]:
+        """Labels of the answers a computed field still needs."""
+        return [
+            self.definition.field(name).label_text(self.lang)
+            for name in expression_fields(field.compute or {})
+            if not is_answered(scope.get(name))
+        ]
+
+    def _row_values(self, group_id: str) -> list[Mapping[str, object]]:
+        rows = self._values.get(group_id)
+        if not isinstance(rows, list):
+            return []
+        return [row if isinstance(row, Mapping) else {} for row in rows]
+
+    def _mark_rows(self, widget: RepeatGroupWidget, counted: Mapping[str, object]) -> None:
+        group = widget.field
+        required: list[dict[str, bool]] = []
+        computed: list[dict[str, tuple[object, list[str]]]] = []
+        for row in self._row_values(group.id):
+            relevant, own = self.definition.resolve_row(group, row, counted)
+            scope = ChainMap(own, dict(counted))
+            required.append(
+                {
+                    f.id: relevant[f.id]
+                    and not f.is_computed
+                    and (
+                        f.required
+                        or (f.required_if is not None and evaluate_condition(f.required_if, scope))
+                    )
+                    for f in group.fields
+                }
+            )
+            computed.append(
+                {
+                    f.id: (own.get(f.id), self._missing(f, scope))
+                    for f in group.fields
+                    if f.is_computed
+                }
+            )
+        widget.set_row_marks(required, computed)
+
     def _apply_relevance(self) -> None:
-        relevance = self.definition.relevance(self._values)
+        relevance, counted = self.definition.resolve(self._values)
+        for group_id, widget in self._groups.items():
+            group = widget.field
+            widget.set_row_relevance(
+                [
+                    self.definition.resolve_row(group, row, counted)[0]
+                    for row in self._row_values(group_id)
+                ]
+            )
         changed = [
             (row, relevance[field_id])
             for field_id, row in self._rows.items()
@@ -307,24 +448,44 @@ class FormView(QWidget):
             seen.add(where)
             shown.append(issue)
         self._shown = seen
-        shown.sort(key=lambda issue: self._order.get(issue.path, -1))
+        shown.sort(key=lambda issue: self._path_order(issue.path))
         by_field: dict[str, list[Issue]] = {}
         for issue in shown:
-            by_field.setdefault(issue.path, []).append(issue)
+            parsed = parse_row_path(issue.path)
+            owner = parsed[0] if parsed is not None and parsed[0] in self._groups else issue.path
+            by_field.setdefault(owner, []).append(issue)
         for field_id, row in self._rows.items():
             row.widget.set_issues(by_field.get(field_id, []), self.lang)
-        self.summary.set_issues(
-            [
-                (
-                    issue,
-                    self._rows[issue.path].widget.field.label_text(self.lang)
-                    if issue.path in self._rows
-                    else "",
-                )
-                for issue in shown
-            ]
-        )
+        self.summary.set_issues([(issue, self._path_label(issue.path)) for issue in shown])
         self.issuesChanged.emit(self.issues())
+
+    def _path_order(self, path: str) -> tuple[int, int, int]:
+        parsed = parse_row_path(path)
+        if parsed is None or parsed[0] not in self._groups:
+            return (self._order.get(path, -1), -1, -1)
+        group_id, index, field_id = parsed
+        row_ids = [f.id for f in self._groups[group_id].field.fields]
+        return (
+            self._order[group_id],
+            index,
+            row_ids.index(field_id) if field_id in row_ids else -1,
+        )
+
+    def _path_label(self, path: str) -> str:
+        """ "Line 2 › Regimen" for a row field; "" when the path names no field here."""
+        parsed = parse_row_path(path)
+        if parsed is None:
+            row = self._rows.get(path)
+            return row.widget.field.label_text(self.lang) if row is not None else ""
+        group_id, index, field_id = parsed
+        widget = self._groups.get(group_id)
+        if widget is None:
+            return ""
+        row_label = widget.field.row_label_text(index + 1, self.lang)
+        if field_id is None or field_id not in {f.id for f in widget.field.fields}:
+            return row_label
+        field_label = widget.field.row_field(field_id).label_text(self.lang)
+        return text("group.where", self.lang, row=row_label, field=field_label)
 
     @contextmanager
     def _focus_kept_in_place(self) -> Iterator[None]:

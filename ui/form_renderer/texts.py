@@ -50,6 +50,27 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Click a problem to go to its field.",
     },
     "warning": {"nb": "Advarsel", "en": "Warning"},
+    # Computed fields and repeat groups
+    "computed.badge": {"nb": "beregnes automatisk", "en": "worked out automatically"},
+    "computed.missing": {
+        "nb": "Fyll ut {fields} for å regne ut.",
+        "en": "Fill in {fields} to compute.",
+    },
+    "group.add": {"nb": "Legg til {row}", "en": "Add {row}"},
+    "group.remove": {"nb": "Fjern", "en": "Remove"},
+    "group.remove_tip": {"nb": "Fjern {row}", "en": "Remove {row}"},
+    "group.confirm": {
+        "nb": "{row} har svar. Fjerne raden med svarene?",
+        "en": "{row} has answers. Remove the row and its answers?",
+    },
+    "group.confirm_remove": {"nb": "Fjern raden", "en": "Remove the row"},
+    "group.confirm_keep": {"nb": "Behold", "en": "Keep"},
+    "group.empty": {"nb": "Ingen rader ennå.", "en": "No rows yet."},
+    "group.full": {
+        "nb": "Høyst {max_rows} rader; fjern en for å legge til en ny.",
+        "en": "At most {max_rows} rows; remove one to add another.",
+    },
+    "group.where": {"nb": "{row} › {field}", "en": "{row} › {field}"},
     # The draft editor page
     "editor.version": {"nb": "versjon {version}", "en": "version {version}"},
     "editor.patient": {"nb": "Pasient: {patient}", "en": "Patient: {patient}"},
@@ -95,6 +116,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "nb": "Denne rapporten er sendt inn ({state}) og kan ikke endres.",
         "en": "This report has been submitted ({state}) and can no longer be changed.",
     },
+    "editor.migrated": {
+        "nb": "Dette utkastet er flyttet til versjon {version} av skjemaet. Kontroller endringene:",
+        "en": "This draft has been moved to version {version} of the form. Check what changed:",
+    },
+    "editor.migrated_hide": {"nb": "Skjul", "en": "Hide"},
     "editor.saving": {"nb": "Lagrer …", "en": "Saving…"},
     "editor.saved": {"nb": "Alle endringer er lagret", "en": "All changes saved"},
     "editor.save_failed": {
