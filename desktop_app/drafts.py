@@ -3,7 +3,9 @@ submit messages (submit = validate, freeze, queue)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from desktop_app.forms import Catalogue, Change, FormDefinition, Issue, validate
@@ -69,15 +71,26 @@ class DraftService:
     def open_with_changes(
         self, message_id: str
     ) -> tuple[MessageRecord, FormDefinition, list[Change]]:
-        """Like open(), plus what moving the draft to a newer version changed (empty when it
-        was not moved), so the editor can tell the user.
+        """Like open(), plus what moving the draft to newer versions changed, every time it
+        is opened until acknowledge_changes() (or submit): a removed answer is kept only
+        there, so the user must be able to come back to it. Empty when nothing moved.
 
         Only drafts move: a queued or receipted message stays on the version it was sent
         with. Without a migration path a draft opens on its own version; only when that
         version is not installed either is FormUnavailableError raised (values untouched)."""
-        record = self.cache.messages.get(message_id)
+        record = self._moved_if_needed(self.cache.messages.get(message_id))
+        return record, self._definition(record), _changes_of(record)
+
+    def acknowledge_changes(self, message_id: str) -> None:
+        """The user has checked what moving the draft changed: stop showing it (the answers
+        a move removed are then gone for good)."""
+        self.cache.messages.clear_migration_changes(message_id)
+
+    def _moved_if_needed(self, record: MessageRecord) -> MessageRecord:
+        """The draft, moved to the newest version a migration leads to (stored together with
+        what the move changed), or as it is."""
         if record.state != MessageState.DRAFT:
-            return record, self._definition(record), []
+            return record
         try:
             latest = self.catalogue.latest(record.registry, record.form)
         except KeyError:
@@ -85,31 +98,31 @@ class DraftService:
         if record.form_version == latest.version or (
             (record.registry, record.form, record.form_version) not in self.catalogue
         ):
-            return record, self._definition(record), []
+            return record
         migration = self.catalogue.migrate(
             record.values, record.registry, record.form, record.form_version
         )
         if migration.version == record.form_version:
-            return record, self._definition(record), []  # no path: opened as it was made
+            return record  # no path: opened as it was made
         try:
             moved = self.cache.messages.migrate_draft(
-                message_id,
+                record.id,
                 migration.version,
                 migration.values,
                 from_version=record.form_version,
+                changes=[_change_to_dict(change) for change in migration.changes],
             )
         except InvalidTransition:
             # Someone else (another window, the sync engine) changed it first: show it as now.
             log.info("Draft changed while being moved to a new form version; reopened as it is")
-            record = self.cache.messages.get(message_id)
-            return record, self._definition(record), []
+            return self.cache.messages.get(record.id)
         log.info(
             "Draft moved from form version %s to %s (%d changes)",
             record.form_version,
             migration.version,
             len(migration.changes),
         )
-        return moved, self._definition(moved), list(migration.changes)
+        return moved
 
     def validate(self, message_id_or_definition: str | FormDefinition, values: dict) -> list[Issue]:
         definition = (
@@ -143,3 +156,24 @@ class DraftService:
             return self.catalogue.get(record.registry, record.form, record.form_version)
         except KeyError:
             raise FormUnavailableError(record.registry, record.form, record.form_version) from None
+
+
+# Change.to_dict() is for reports (English message, no labels); the cache keeps every field so
+# the banner can be shown again in any language.
+_CHANGE_FIELDS = frozenset(f.name for f in dataclasses.fields(Change))
+
+
+def _change_to_dict(change: Change) -> dict[str, Any]:
+    stored: dict[str, Any] = {}
+    for name in _CHANGE_FIELDS:
+        value = getattr(change, name)
+        stored[name] = dict(value) if isinstance(value, Mapping) else value
+    return stored
+
+
+def _changes_of(record: MessageRecord) -> list[Change]:
+    # Keys this version does not know (written by a newer one) are left out, not fatal.
+    return [
+        Change(**{k: v for k, v in stored.items() if k in _CHANGE_FIELDS})
+        for stored in record.migration_changes
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +51,9 @@ class MessageRecord:
     updated_at: datetime
     queued_at: datetime | None
     receipt_id: str | None
+    # What moves to newer form versions changed, oldest first, until the user has checked it
+    # (see MessageRepository.migrate_draft); plain dicts: the cache knows nothing of forms.
+    migration_changes: list[dict] = field(default_factory=list)
 
 
 _UNSENT = (MessageState.QUEUED, MessageState.SENDING)
@@ -118,22 +121,27 @@ class MessageRepository:
         values: dict,
         *,
         from_version: int | None = None,
+        changes: list[dict] | None = None,
     ) -> MessageRecord:
-        """A draft moved to another form version: version and values change in one transaction.
+        """A draft moved to another form version: version, values and what the move changed
+        are written in one transaction.
 
-        `from_version`, when given, must still be the draft's version, so two windows opening
-        the same draft cannot migrate it twice.
+        `changes` are added after those of earlier moves not yet acknowledged (see
+        clear_migration_changes): an answer a move removed lives on only there, so it is never
+        overwritten. `from_version`, when given, must still be the draft's version, so two
+        windows opening the same draft cannot migrate it twice.
         """
         blob = self._codec.encode(values)  # encode first: a bad value never opens a transaction
+        new_changes = [dict(c) for c in changes or []]
         action = "moved to a new form version"
         with write_transaction(self._engine) as conn:
             self._require_state(conn, message_id, {MessageState.DRAFT}, action)
-            if from_version is not None:
-                current = conn.execute(
-                    select(t.c.form_version).where(t.c.id == message_id)
-                ).scalar_one()
-                if current != from_version:
-                    raise InvalidTransition(message_id, f"on form version {current}", action)
+            row = conn.execute(
+                select(t.c.form_version, t.c.migration_changes_blob).where(t.c.id == message_id)
+            ).one()
+            if from_version is not None and row.form_version != from_version:
+                raise InvalidTransition(message_id, f"on form version {row.form_version}", action)
+            kept = self._changes(row.migration_changes_blob)
             return self._transition(
                 conn,
                 message_id,
@@ -141,7 +149,20 @@ class MessageRepository:
                 action,
                 form_version=int(form_version),
                 values_blob=blob,
+                migration_changes_blob=self._changes_blob(kept + new_changes),
             )
+
+    def clear_migration_changes(self, message_id: str) -> None:
+        """The user has checked what moves to newer form versions changed: forget it.
+
+        Any state (a sent message has none left); the message itself is not edited, so
+        `updated_at` stays as it was. KeyError for an unknown message."""
+        with write_transaction(self._engine) as conn:
+            result = conn.execute(
+                update(t).where(t.c.id == message_id).values(migration_changes_blob=None)
+            )
+            if result.rowcount == 0:
+                raise KeyError(message_id)
 
     def delete_draft(self, message_id: str) -> None:
         with write_transaction(self._engine) as conn:
@@ -216,6 +237,8 @@ class MessageRepository:
                 # except the 422 return to draft, which clears it for the next submit.
                 idempotency_key=str(uuid.uuid4()),
                 server_issues_blob=None,
+                # Submitting is the user's word that the answers are as they want them.
+                migration_changes_blob=None,
                 last_error=None,
                 attempts=0,
                 queued_at=now,
@@ -345,6 +368,12 @@ class MessageRepository:
             raise KeyError(message_id)
         return self._record(row)
 
+    def _changes(self, blob: bytes | None) -> list[dict]:
+        return [] if blob is None else list(self._codec.decode(blob))
+
+    def _changes_blob(self, changes: list[dict]) -> bytes | None:
+        return self._codec.encode(changes) if changes else None
+
     def _record(self, row: Row[Any]) -> MessageRecord:
         decode = self._codec.decode
         return MessageRecord(
@@ -364,4 +393,5 @@ class MessageRepository:
             updated_at=row.updated_at,
             queued_at=row.queued_at,
             receipt_id=row.receipt_id,
+            migration_changes=self._changes(row.migration_changes_blob),
         )

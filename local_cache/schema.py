@@ -63,6 +63,9 @@ messages = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("queued_at", UtcDateTime, nullable=True),
     Column("receipt_id", String(100), nullable=True),
+    # What moving a draft to a newer form version changed (removed answers included), kept
+    # until the user confirms having checked it: the only copy of an answer a migration dropped.
+    Column("migration_changes_blob", LargeBinary, nullable=True),
     Index("ix_messages_owner_state", "owner", "state"),
     Index("ix_messages_state", "state"),
 )

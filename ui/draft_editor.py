@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.drafts import DraftService
 from desktop_app.forms import Change, Issue
+from desktop_app.forms.text import fill, localized
 from local_cache import CacheError, MessageState
 from ui.form_renderer import FormView
 from ui.form_renderer.texts import text
@@ -36,6 +37,28 @@ _BANNER_STYLE = {
     "error": "background: #fdf3f4; border: 2px solid #b00020; color: #7a0016;",
     "info": "background: #eef4fb; border: 1px solid #7a9cc6; color: #1d3557;",
 }
+
+# The migration banner's own words. They belong with the renderer's texts
+# (ui/form_renderer/texts.py, another owner's file); kept here until they move there.
+_MIGRATION_TEXTS: dict[str, dict[str, str]] = {
+    "note": {
+        "nb": "Denne listen vises hver gang utkastet åpnes, til du bekrefter at du har "
+        "kontrollert den. Svar som er fjernet, finnes bare her og blir borte når du bekrefter.",
+        "en": "This list is shown each time the draft is opened until you confirm you have "
+        "checked it. Removed answers are kept only here and are gone once you confirm.",
+    },
+    "done": {"nb": "Ferdig – jeg har kontrollert disse", "en": "Done — I've checked these"},
+    "done_failed": {
+        "nb": "Kunne ikke lagre at endringene er kontrollert: {reason} Listen vises igjen "
+        "neste gang utkastet åpnes.",
+        "en": "Could not record that the changes were checked: {reason} The list will be "
+        "shown again the next time the draft is opened.",
+    },
+}
+
+
+def _migration_text(key: str, lang: str) -> str:
+    return localized(_MIGRATION_TEXTS[key], lang)
 
 
 class DraftEditor(QWidget):
@@ -56,7 +79,8 @@ class DraftEditor(QWidget):
         self.message_id = message_id
         self.lang = lang
         # FormUnavailableError names the form; a draft on an older version comes back moved
-        # to the newest one, with what that changed.
+        # to the newest one, with what that (and any earlier move) changed, until the user
+        # acknowledges it.
         record, definition, changes = drafts.open_with_changes(message_id)
         self.record = record
         self.definition = definition
@@ -137,9 +161,10 @@ class DraftEditor(QWidget):
         return header
 
     def _build_migration_banner(self) -> QFrame:
-        """Says, once, what moving the draft to the new form version changed. Above the form
-        and shown from the start, so it never moves a field the user is looking at; it goes
-        only when the user hides it."""
+        """Says what moving the draft to the new form version changed, each time the draft is
+        opened until the user confirms having checked it (removed answers live only here).
+        Above the form and shown from the start, so it never moves a field the user is
+        looking at."""
         banner = QFrame(self)
         banner.setObjectName("migrationBanner")
         banner.setStyleSheet(f"QFrame#migrationBanner {{ {_BANNER_STYLE['info']} }}")
@@ -147,6 +172,7 @@ class DraftEditor(QWidget):
         layout.setContentsMargins(10, 6, 10, 6)
         lines = [text("editor.migrated", self.lang, version=self.record.form_version)]
         lines += [f"• {change.message(self.lang)}" for change in self.changes]
+        lines += ["", _migration_text("note", self.lang)]
         self.migration_label = QLabel("\n".join(lines), banner)
         self.migration_label.setObjectName("migrationText")
         self.migration_label.setWordWrap(True)
@@ -154,13 +180,28 @@ class DraftEditor(QWidget):
         self.migration_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.migration_label.setStyleSheet("border: none; background: transparent;")
         layout.addWidget(self.migration_label, 1)
-        hide_button = QPushButton(text("editor.migrated_hide", self.lang), banner)
-        hide_button.setObjectName("hideMigrationBanner")
-        hide_button.setAutoDefault(False)
-        hide_button.clicked.connect(banner.hide)
-        layout.addWidget(hide_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.migration_done_button = QPushButton(_migration_text("done", self.lang), banner)
+        self.migration_done_button.setObjectName("hideMigrationBanner")
+        self.migration_done_button.setAutoDefault(False)
+        self.migration_done_button.clicked.connect(self.acknowledge_changes)
+        layout.addWidget(self.migration_done_button, 0, Qt.AlignmentFlag.AlignTop)
         banner.setVisible(bool(self.changes))
         return banner
+
+    def acknowledge_changes(self) -> bool:
+        """The user has checked the migration's changes: forget them, then hide the banner."""
+        try:
+            self.drafts.acknowledge_changes(self.message_id)
+        except Exception as error:  # the banner stays, so nothing is lost unseen
+            log.exception("Acknowledging the changes of draft %s failed", self.message_id)
+            reason = _reason(error)
+            self._show_message(
+                fill(localized(_MIGRATION_TEXTS["done_failed"], self.lang), {"reason": reason})
+            )
+            return False
+        self.changes = []
+        self.migration_banner.hide()
+        return True
 
     def _build_footer(self) -> QWidget:
         footer = QFrame(self)

@@ -111,3 +111,21 @@ def test_json_codec_round_trips_unicode_and_refuses_nan() -> None:
         pass
     else:
         raise AssertionError("NaN must not be stored: the server would refuse the message")
+
+
+def test_a_removed_answer_kept_for_the_user_goes_through_the_codec(
+    tmp_path: Path, identity_number: str
+) -> None:
+    # A migration that removed the identity number field: its old answer is kept in the draft.
+    path = tmp_path / "cache.sqlite3"
+    cache = open_cache(path, codec=ReversingCodec())
+    try:
+        record = cache.messages.create_draft(OWNER, "breast", "assessment", 1, {})
+        removed = {"kind": "removed", "field": "old_id", "old": identity_number, "new": None}
+        cache.messages.migrate_draft(record.id, 2, {}, changes=[removed])
+        assert cache.messages.get(record.id).migration_changes == [removed]
+    finally:
+        cache.close()
+
+    assert identity_number.encode() not in _raw_bytes(path)
+    assert identity_number.encode()[::-1] in _raw_bytes(path)  # control: it is stored

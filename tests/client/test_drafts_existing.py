@@ -3,9 +3,11 @@ draft made on an older form version (migrated when a path exists, never made uno
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from desktop_app.autosave import Autosaver
 from desktop_app.drafts import DraftService, FormUnavailableError
 from desktop_app.forms import Catalogue, example_values, generate_identity_number, load_catalogue
 from desktop_app.resources import resources_dir
-from local_cache import Cache, MessageState
+from local_cache import Cache, MessageState, open_cache
 
 OWNER = "demo"
 
@@ -106,9 +108,10 @@ def test_a_version_1_draft_opens_migrated_to_version_2(
     assert all(change.message("en") for change in changes)
     # Migrated answers are valid answers of version 2.
     assert [i.to_dict() for i in drafts.validate(definition, moved) if i.severity == "error"] == []
-    # Opened again: already on version 2, nothing more to tell.
-    again, _, no_changes = drafts.open_with_changes(record.id)
-    assert again.form_version == 2 and no_changes == []
+    # Opened again: already on version 2, not moved again, and the changes still told.
+    again, _, told_again = drafts.open_with_changes(record.id)
+    assert again.form_version == 2 and again.values == moved
+    assert told_again == changes
 
 
 def test_a_sent_version_1_message_is_never_migrated(
@@ -183,3 +186,61 @@ def _receipt(record) -> dict:
         "body_sha256": "ab" * 32,
         "unit_id": "unit-1",
     }
+
+
+def test_the_changes_are_told_on_every_open_until_acknowledged(
+    tmp_path: Path, catalogue: Catalogue, patients
+) -> None:
+    """The removed Ki-67 answer must survive closing the draft, and the program."""
+    path = tmp_path / "reopened" / "cache.sqlite3"
+    values = {**v1_values(catalogue, patients[0]), "ki67_percent": 18}
+    with _drafts(path, catalogue) as drafts:
+        record = drafts.cache.messages.create_draft(OWNER, "breast", "assessment", 1, values)
+        moved, _, first = drafts.open_with_changes(record.id)
+        # The user edits the moved draft before closing it.
+        drafts.autosaver.save(record.id, {**moved.values, "comment": "typed later"}).result()
+
+    with _drafts(path, catalogue) as drafts:  # the program started again
+        opened, _, changes = drafts.open_with_changes(record.id)
+        assert opened.form_version == 2
+        assert changes == first
+        removed = [c for c in changes if c.kind == "removed"]
+        assert [(c.field, c.old) for c in removed] == [("ki67_percent", 18)]
+        # Told in either language with the field's label, word for word as the first time.
+        for lang in ("en", "nb"):
+            assert [c.message(lang) for c in changes] == [c.message(lang) for c in first]
+        assert '"Ki-67"' in removed[0].message("en") and "(18)" in removed[0].message("en")
+
+        drafts.acknowledge_changes(record.id)
+
+        after, _, none_left = drafts.open_with_changes(record.id)
+        assert none_left == []
+        assert (after.form_version, after.values) == (opened.form_version, opened.values)
+
+
+def test_submitting_a_migrated_draft_clears_its_changes(
+    drafts: DraftService, catalogue: Catalogue, patients
+) -> None:
+    values = v1_values(catalogue, patients[0])
+    record = drafts.cache.messages.create_draft(OWNER, "breast", "assessment", 1, values)
+    opened, _, changes = drafts.open_with_changes(record.id)
+    assert changes
+
+    issues = drafts.submit(record.id, opened.values)
+
+    assert [i for i in issues if i.severity == "error"] == []
+    sent = drafts.cache.messages.get(record.id)
+    assert sent.state in (MessageState.QUEUED, MessageState.SENDING)
+    assert sent.migration_changes == []
+    assert drafts.open_with_changes(record.id)[2] == []
+
+
+@contextlib.contextmanager
+def _drafts(path: Path, catalogue: Catalogue) -> Iterator[DraftService]:
+    cache = open_cache(path)
+    autosaver = Autosaver(cache.messages)
+    try:
+        yield DraftService(cache, catalogue, autosaver)
+    finally:
+        autosaver.close()
+        cache.close()

@@ -194,11 +194,34 @@ def test_a_draft_on_an_older_version_opens_moved_with_its_changes_shown(
     assert "ki67_percent" not in form_values
     assert form_values["patient_id"] == values["patient_id"]
 
-    qtbot.mouseClick(
-        editor.migration_banner.findChild(QPushButton, "hideMigrationBanner"),
-        Qt.MouseButton.LeftButton,
-    )
+    done = editor.migration_banner.findChild(QPushButton, "hideMigrationBanner")
+    assert done.text() == "Done — I've checked these"
+    assert "Removed answers are kept only here and are gone once you confirm" in shown
+    qtbot.mouseClick(done, Qt.MouseButton.LeftButton)
     assert not editor.migration_banner.isVisible()
+    assert cache.messages.get(record.id).migration_changes == []
+    editor.close()
+
+    # Acknowledged: the next time the draft opens there is nothing more to tell.
+    again = _editor(qtbot, drafts, record.id)
+    assert not again.migration_banner.isVisible()
+    assert "ki67_percent" not in again.form.values()
+
+
+def test_the_changes_are_shown_again_until_acknowledged(qtbot, drafts, cache, catalogue) -> None:
+    values = example_values(catalogue.get("breast", "assessment", 1), random.Random(3))
+    values["ki67_percent"] = 18
+    record = cache.messages.create_draft(OWNER, "breast", "assessment", 1, values)
+    first = _editor(qtbot, drafts, record.id)
+    shown_first = first.migration_label.text()
+    assert '"Ki-67"' in shown_first and "(18)" in shown_first
+    first.close()  # closed without confirming
+
+    reopened = _editor(qtbot, drafts, record.id)
+
+    assert reopened.record.form_version == catalogue.latest("breast", "assessment").version
+    assert reopened.migration_banner.isVisible()
+    assert reopened.migration_label.text() == shown_first  # the removed answer, still there
 
 
 def test_migration_banner_speaks_norwegian(qtbot, drafts, cache, catalogue) -> None:
@@ -207,3 +230,6 @@ def test_migration_banner_speaks_norwegian(qtbot, drafts, cache, catalogue) -> N
     qtbot.addWidget(editor)
     assert editor.migration_label.text().startswith("Dette utkastet er flyttet til versjon")
     assert "«Ki-67»" in editor.migration_label.text()
+    assert "blir borte når du bekrefter" in editor.migration_label.text()
+    done = editor.migration_banner.findChild(QPushButton, "hideMigrationBanner")
+    assert done.text() == "Ferdig – jeg har kontrollert disse"
