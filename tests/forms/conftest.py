@@ -12,13 +12,14 @@ from desktop_app.forms import Catalogue, FormDefinition, generate_identity_numbe
 TODAY = datetime.date(2025, 6, 1)
 
 
-@pytest.fixture(scope="session")
-def catalogue() -> Catalogue:
+# Named through `name=` so tests/ui_form/conftest.py can import them without shadowing.
+@pytest.fixture(scope="session", name="catalogue")
+def catalogue_fixture() -> Catalogue:
     return load_catalogue()
 
 
-@pytest.fixture(scope="session")
-def breast(catalogue: Catalogue) -> FormDefinition:
+@pytest.fixture(scope="session", name="breast")
+def breast_fixture(catalogue: Catalogue) -> FormDefinition:
     return catalogue.get("breast", "assessment", 1)
 
 

@@ -5,56 +5,27 @@ treatment dates, late effects, and the NOPHO-Care transfer flag."""
 from __future__ import annotations
 
 import datetime
-import random
 
 import pytest
 
-from desktop_app.forms import (
-    Catalogue,
-    FormDefinition,
-    Issue,
-    compute_values,
-    example_values,
-    generate_identity_number,
-    transfer_flags,
-    validate,
-)
+from desktop_app.forms import Catalogue, FormDefinition, compute_values, transfer_flags, validate
 
+from . import rules_support
 from .conftest import TODAY
+from .rules_support import form_fixture, keys, patient_born
 
 FORMS = ["assessment", "treatment", "late_effects"]
 CHILD_BORN = datetime.date(2015, 3, 1)
 
-
-@pytest.fixture(scope="module")
-def assessment(catalogue: Catalogue) -> FormDefinition:
-    return catalogue.get("childhood", "assessment", 1)
-
-
-@pytest.fixture(scope="module")
-def treatment(catalogue: Catalogue) -> FormDefinition:
-    return catalogue.get("childhood", "treatment", 1)
-
-
-@pytest.fixture(scope="module")
-def late_effects(catalogue: Catalogue) -> FormDefinition:
-    return catalogue.get("childhood", "late_effects", 1)
-
-
-def keys(issues: list[Issue]) -> list[tuple[str, str]]:
-    return [(issue.path, issue.key) for issue in issues]
-
-
-def patient_born(born: datetime.date, kind: str = "birth") -> str:
-    return generate_identity_number(random.Random(born.toordinal()), born, kind=kind)
+assessment = form_fixture("childhood", "assessment")
+treatment = form_fixture("childhood", "treatment")
+late_effects = form_fixture("childhood", "late_effects")
 
 
 def example(definition: FormDefinition, seed: int = 0, **fixed: object) -> dict[str, object]:
     """A valid message for a child (the generator's default patients are adults)."""
     fixed.setdefault("patient_id", patient_born(CHILD_BORN))
-    values = example_values(definition, random.Random(seed), today=TODAY, fixed=fixed)
-    assert validate(definition, values, TODAY) == []
-    return values
+    return rules_support.example(definition, seed, **fixed)
 
 
 @pytest.mark.parametrize("form", FORMS)

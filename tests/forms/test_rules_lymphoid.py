@@ -4,51 +4,17 @@ passing and a failing message; the IPI score computed from its five factors."""
 from __future__ import annotations
 
 import datetime
-import random
 
 import pytest
 
-from desktop_app.forms import (
-    Catalogue,
-    FormDefinition,
-    Issue,
-    compute_values,
-    example_values,
-    generate_identity_number,
-    validate,
-)
+from desktop_app.forms import Catalogue, FormDefinition, compute_values, validate
 
 from .conftest import TODAY
+from .rules_support import example, form_fixture, keys, patient_born
 
-
-@pytest.fixture(scope="module")
-def assessment(catalogue: Catalogue) -> FormDefinition:
-    return catalogue.get("lymphoid", "assessment", 1)
-
-
-@pytest.fixture(scope="module")
-def treatment(catalogue: Catalogue) -> FormDefinition:
-    return catalogue.get("lymphoid", "treatment", 1)
-
-
-@pytest.fixture(scope="module")
-def response(catalogue: Catalogue) -> FormDefinition:
-    return catalogue.get("lymphoid", "response", 1)
-
-
-def keys(issues: list[Issue]) -> list[tuple[str, str]]:
-    return [(issue.path, issue.key) for issue in issues]
-
-
-def example(definition: FormDefinition, seed: int = 0, **fixed: object) -> dict[str, object]:
-    """A valid message steered by `fixed`; the test then changes one thing."""
-    values = example_values(definition, random.Random(seed), today=TODAY, fixed=fixed)
-    assert validate(definition, values, TODAY) == []
-    return values
-
-
-def patient_born(born: datetime.date) -> str:
-    return generate_identity_number(random.Random(born.toordinal()), born)
+assessment = form_fixture("lymphoid", "assessment")
+treatment = form_fixture("lymphoid", "treatment")
+response = form_fixture("lymphoid", "response")
 
 
 # The envelope and the diagnosis ----------------------------------------------------------

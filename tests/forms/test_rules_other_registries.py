@@ -3,17 +3,16 @@ valid examples, holds its ICD-10 scope, and each of its rules has a passing and 
 
 from __future__ import annotations
 
-import datetime
-import random
 import re
 
 import pytest
 
 from desktop_app.forms import Catalogue, FormDefinition, validate
-from desktop_app.forms.examples import example_values
 from desktop_app.forms.fragments import default_fragments
 
-TODAY = datetime.date(2025, 6, 1)
+from .conftest import TODAY
+from .rules_support import assert_examples_validate_clean, found, valid_values
+
 REGISTRIES = (
     "colorectal",
     "prostate",
@@ -31,12 +30,8 @@ def form(catalogue: Catalogue, registry: str) -> FormDefinition:
 
 
 def make(catalogue: Catalogue, registry: str, seed: int = 1, **fixed: object) -> dict[str, object]:
-    """Valid answers (no issue at all) with `fixed` kept as given."""
-    return example_values(form(catalogue, registry), random.Random(seed), today=TODAY, fixed=fixed)
-
-
-def found(definition: FormDefinition, values: dict[str, object]) -> set[tuple[str, str, str]]:
-    return {(i.key, i.path, i.severity) for i in validate(definition, values, TODAY)}
+    """Valid answers of the registry's assessment form (no issue at all), `fixed` kept."""
+    return valid_values(form(catalogue, registry), seed, **fixed)
 
 
 # --- every form -------------------------------------------------------------------------------
@@ -45,10 +40,7 @@ def found(definition: FormDefinition, values: dict[str, object]) -> set[tuple[st
 @pytest.mark.parametrize("registry", REGISTRIES)
 @pytest.mark.parametrize("seed", [3, 17, 2025])
 def test_example_values_validate_clean(catalogue: Catalogue, registry: str, seed: int) -> None:
-    definition = form(catalogue, registry)
-    values = example_values(definition, random.Random(seed), today=TODAY)
-    assert validate(definition, values, TODAY) == []
-    assert values["icd10"] in definition.field("icd10").codes
+    assert_examples_validate_clean(form(catalogue, registry), seed)
 
 
 @pytest.mark.parametrize("registry", REGISTRIES)

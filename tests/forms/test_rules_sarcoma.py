@@ -4,18 +4,16 @@ failing message."""
 
 from __future__ import annotations
 
-import copy
-import random
 import re
 
 import pytest
 
-from desktop_app.forms import Catalogue, FormDefinition, example_values, validate
+from desktop_app.forms import Catalogue, FormDefinition, validate
 
 from .conftest import TODAY
+from .rules_support import EveryFormTests, assert_rule, found, make
 
 FORMS = ("assessment", "surgery", "radiotherapy")
-BASE = {"diagnosis_date": "2025-01-15", "report_date": "2025-05-20"}
 GIST = "8936/3"
 
 
@@ -23,68 +21,13 @@ def form(catalogue: Catalogue, name: str) -> FormDefinition:
     return catalogue.get("sarcoma", name, 1)
 
 
-def make(definition: FormDefinition, seed: int = 1, **fixed: object) -> dict[str, object]:
-    """Valid answers (no issue at all, warnings included) with `fixed` kept as given."""
-    return example_values(definition, random.Random(seed), today=TODAY, fixed={**BASE, **fixed})
-
-
-def found(definition: FormDefinition, values: dict[str, object]) -> set[tuple[str, str, str]]:
-    return {(i.key, i.path, i.severity) for i in validate(definition, values, TODAY)}
-
-
-def assert_rule(
-    definition: FormDefinition,
-    context: dict[str, object],
-    failing: dict[str, object],
-    expected: tuple[str, str, str],
-) -> None:
-    """`context` passes with no issue; the same message changed by `failing` gives exactly
-    the `expected` (key, path, severity) and nothing else."""
-    passing = make(definition, **context)
-    assert validate(definition, passing, TODAY) == []
-    broken = {**copy.deepcopy(passing), **failing}
-    assert found(definition, broken) == {expected}
-
-
 # --- every form -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", FORMS)
-@pytest.mark.parametrize("seed", [3, 17, 2025])
-def test_example_values_validate_clean(catalogue: Catalogue, name: str, seed: int) -> None:
-    definition = form(catalogue, name)
-    values = example_values(definition, random.Random(seed), today=TODAY)
-    assert validate(definition, values, TODAY) == []
-    assert values["icd10"] in definition.field("icd10").codes
-
-
-@pytest.mark.parametrize("name", FORMS)
-def test_form_shape(catalogue: Catalogue, name: str) -> None:
-    definition = form(catalogue, name)
-    assert definition.pathway_step == name
-    ids = [f.id for f in definition.fields()]
-    assert ids[0] == "patient_id"  # the common envelope comes first
-    assert ids.index("report_date") < ids.index("diagnosis_date") < ids.index("icd10")
-    assert definition.field("icd10").code_list == "icd10_sarcoma"
-
-
-@pytest.mark.parametrize("name", FORMS)
-def test_icd10_scope(catalogue: Catalogue, name: str) -> None:
-    definition = form(catalogue, name)
-    values = make(definition, icd10="C16.2")  # GIST of the stomach: a sarcoma in an organ
-    assert found(definition, {**values, "icd10": "C61"}) == {
-        ("code.out_of_scope", "icd10", "error")
-    }
-
-
-@pytest.mark.parametrize("name", FORMS)
-def test_diagnosis_not_after_report(catalogue: Catalogue, name: str) -> None:
-    assert_rule(
-        form(catalogue, name),
-        {"diagnosis_date": "2025-01-15", "report_date": "2025-01-15"},
-        {"report_date": "2025-01-14"},
-        ("check:diagnosis_not_after_report", "diagnosis_date", "error"),
-    )
+class TestEveryForm(EveryFormTests):
+    registry = "sarcoma"
+    scope_edge = ("C16.2", "C61")  # GIST of the stomach: a sarcoma in an organ
 
 
 @pytest.mark.parametrize(

@@ -10,23 +10,11 @@ import pytest
 
 from desktop_app.autosave import Autosaver
 from desktop_app.drafts import DraftService
-from desktop_app.forms import (
-    Catalogue,
-    FormDefinition,
-    example_values,
-    load_catalogue,
-)
+from desktop_app.forms import Catalogue, FormDefinition, example_values
 from local_cache import Cache, open_cache
 
-
-@pytest.fixture(scope="session")
-def catalogue() -> Catalogue:
-    return load_catalogue()
-
-
-@pytest.fixture(scope="session")
-def breast(catalogue: Catalogue) -> FormDefinition:
-    return catalogue.get("breast", "assessment", 1)
+# The forms tests' `catalogue` and `breast` fixtures, registered here by being imported.
+from tests.forms.conftest import breast_fixture, catalogue_fixture  # noqa: F401
 
 
 @pytest.fixture

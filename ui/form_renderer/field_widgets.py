@@ -245,9 +245,33 @@ def _issue_line(issue: Issue, lang: str) -> str:
 # Text ---------------------------------------------------------------------------------
 
 
-class TextWidget(FieldWidget):
-    TYPED = True
+class _TypedTextWidget(FieldWidget):
+    """A typed answer in one text input, `self.edit` (made by `_build`): a stored value is
+    shown as its text, the answer is the stripped text or None when blank. Subclasses that
+    parse the text override `value()`."""
 
+    TYPED = True
+    edit: QLineEdit | QPlainTextEdit
+
+    def focus_widget(self) -> QWidget:
+        return self.edit
+
+    def _show(self, value: object) -> None:
+        # Stored text bypasses any validator on purpose: an odd stored value is shown, not lost.
+        self._set_text("" if value is None else str(value))
+
+    def value(self) -> object:
+        return self._text().strip() or None
+
+    # For a QLineEdit; NoteWidget's QPlainTextEdit has its own pair.
+    def _set_text(self, text_: str) -> None:
+        self.edit.setText(text_)
+
+    def _text(self) -> str:
+        return self.edit.text()
+
+
+class TextWidget(_TypedTextWidget):
     def _build(self) -> QWidget:
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(self.field.placeholder_text(self.lang))
@@ -257,19 +281,8 @@ class TextWidget(FieldWidget):
         self.edit.textChanged.connect(self._edited)
         return self.edit
 
-    def focus_widget(self) -> QWidget:
-        return self.edit
 
-    def _show(self, value: object) -> None:
-        self.edit.setText("" if value is None else str(value))
-
-    def value(self) -> object:
-        return self.edit.text().strip() or None
-
-
-class NoteWidget(FieldWidget):
-    TYPED = True
-
+class NoteWidget(_TypedTextWidget):
     def _build(self) -> QWidget:
         self.edit = QPlainTextEdit()
         self.edit.setPlaceholderText(self.field.placeholder_text(self.lang))
@@ -278,14 +291,11 @@ class NoteWidget(FieldWidget):
         self.edit.textChanged.connect(self._edited)
         return self.edit
 
-    def focus_widget(self) -> QWidget:
-        return self.edit
+    def _set_text(self, text_: str) -> None:
+        self.edit.setPlainText(text_)
 
-    def _show(self, value: object) -> None:
-        self.edit.setPlainText("" if value is None else str(value))
-
-    def value(self) -> object:
-        return self.edit.toPlainText().strip() or None
+    def _text(self) -> str:
+        return self.edit.toPlainText()
 
 
 # Numbers ------------------------------------------------------------------------------
@@ -379,11 +389,9 @@ def parse_date_text(raw: str) -> str | None:
     return stripped
 
 
-class DateWidget(FieldWidget):
+class DateWidget(_TypedTextWidget):
     """A line edit, never a bare QDateEdit: an unanswered date must stay empty. Alt+Down (as
     in a QDateEdit) or the button beside it opens a calendar."""
-
-    TYPED = True
 
     def _build(self) -> QWidget:
         row = QWidget()
@@ -419,9 +427,6 @@ class DateWidget(FieldWidget):
         layout.addStretch(1)
         return row
 
-    def focus_widget(self) -> QWidget:
-        return self.edit
-
     def show_calendar(self) -> None:
         # popup(), not the button's showMenu(): that one blocks in a nested event loop.
         button = self.calendar_button
@@ -450,9 +455,6 @@ class DateWidget(FieldWidget):
         parsed = self.value()
         if isinstance(parsed, str) and parsed != self.edit.text():
             self.edit.setText(parsed)
-
-    def _show(self, value: object) -> None:
-        self.edit.setText("" if value is None else str(value))
 
     def value(self) -> object:
         return parse_date_text(self.edit.text())
@@ -671,11 +673,9 @@ class _CodeCompleter(QCompleter):
         return str(index.data() or "").split(CODE_SEPARATOR, 1)[0]
 
 
-class CodeWidget(FieldWidget):
+class CodeWidget(_TypedTextWidget):
     """A line edit with a completer over "code – label": "C50" and "lobular" both find
     entries; the stored value is the code alone."""
-
-    TYPED = True
 
     def _build(self) -> QWidget:
         self.edit = QLineEdit()
@@ -729,9 +729,6 @@ class CodeWidget(FieldWidget):
         )
         self._by_upper = {code.upper(): code for code, _ in self._offered}
 
-    def focus_widget(self) -> QWidget:
-        return self.edit
-
     def _completed(self, code: str) -> None:
         # The line edit sets the same text after this slot (it connects on focus-in); setting
         # it here first means the answer is in place when the pick is committed.
@@ -743,9 +740,6 @@ class CodeWidget(FieldWidget):
             choices = tuple(self.field.choices(self.lang, values))
             if choices != self._offered:
                 self._set_entries(choices)
-
-    def _show(self, value: object) -> None:
-        self.edit.setText("" if value is None else str(value))
 
     def value(self) -> object:
         typed = self.edit.text().strip()
@@ -781,9 +775,7 @@ class _DigitsValidator(QValidator):
         return state, digits, new_pos
 
 
-class IdentityNumberWidget(FieldWidget):
-    TYPED = True
-
+class IdentityNumberWidget(_TypedTextWidget):
     def _build(self) -> QWidget:
         self.edit = QLineEdit()
         self.edit.setValidator(_DigitsValidator(self.edit))
@@ -794,16 +786,6 @@ class IdentityNumberWidget(FieldWidget):
         self.edit.setMaximumWidth(self.edit.fontMetrics().horizontalAdvance("0") * 16 + 16)
         self.edit.textChanged.connect(self._edited)
         return self.edit
-
-    def focus_widget(self) -> QWidget:
-        return self.edit
-
-    def _show(self, value: object) -> None:
-        # Stored text bypasses the validator on purpose: an odd stored value is shown, not lost.
-        self.edit.setText("" if value is None else str(value))
-
-    def value(self) -> object:
-        return self.edit.text().strip() or None
 
     def _derived_note(self) -> str:
         """Birth date and sex from a valid number, so the reporter can check the patient."""
