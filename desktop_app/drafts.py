@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from desktop_app.forms import Catalogue, Change, FormDefinition, Issue, validate
+from desktop_app.prefill import SessionLike, envelope_defaults, with_defaults
 from local_cache import InvalidTransition, MessageRecord, MessageState
 
 log = logging.getLogger(__name__)
@@ -43,11 +45,23 @@ class DraftService:
         self.autosaver = autosaver
 
     def new_draft(
-        self, owner: str, registry: str, form: str, values: dict | None = None
+        self,
+        owner: str,
+        registry: str,
+        form: str,
+        values: dict | None = None,
+        *,
+        session: SessionLike | None = None,
+        today: date | None = None,
     ) -> MessageRecord:
         """A new draft on the latest version of the form, with `values` as its first answers
-        (only fields the form has; others would be `field.unknown` issues on every check)."""
+        (only fields the form has; others would be `field.unknown` issues on every check).
+        With the signed-in `session`, the reporting institution, reporter and report date
+        the form asks for are filled in too, unless `values` answers them."""
         definition = self.catalogue.latest(registry, form)
+        if session is not None:
+            defaults = envelope_defaults(definition, session, today or date.today())
+            values = with_defaults(values, defaults)
         first = {k: v for k, v in (values or {}).items() if definition.has_field(k)}
         return self.cache.messages.create_draft(owner, registry, form, definition.version, first)
 

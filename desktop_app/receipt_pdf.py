@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.qr import QrCode
 from reportlab.lib import colors
@@ -38,17 +39,38 @@ def _when(value: datetime | str | None) -> str:
     return value or ""
 
 
-def receipt_lines(receipt: ReceiptLike) -> list[tuple[str, str]]:
-    """(label, value) pairs in print order."""
+class ReceiptNames(Protocol):
+    """Display names for a receipt's ids (``ui.models.names.CatalogueNames`` is one)."""
+
+    def registry(self, registry: str) -> str: ...
+    def form(self, registry: str, form: str, version: int | None = None) -> str: ...
+
+
+def _named(name: str | None, ident: object) -> str:
+    """ "Name (id)": the name for the reader, the id so the receipt matches the registry's."""
+    ident = str(ident)
+    return f"{name} ({ident})" if name and name != ident else ident
+
+
+def receipt_lines(
+    receipt: ReceiptLike, names: ReceiptNames | None = None, unit_name: str | None = None
+) -> list[tuple[str, str]]:
+    """(label, value) pairs in print order; with `names` (and `unit_name`) the registry, form
+    and unit are shown by name, each followed by its id."""
+    registry = names.registry(receipt.registry) if names else None
+    form = names.form(receipt.registry, receipt.form, receipt.version) if names else None
     return [
         ("Receipt ID", str(receipt.receipt_id)),
         ("Message ID", str(receipt.message_id)),
-        ("Registry", str(receipt.registry)),
-        ("Form", str(receipt.form)),
+        ("Registry", _named(registry, receipt.registry)),
+        (
+            "Form",
+            _named(form, f"{receipt.form}, version {receipt.version}" if form else receipt.form),
+        ),
         ("Form version", str(receipt.version)),
         ("Received by the registry at", _when(receipt.received_at)),
         (HASH_LABEL, str(receipt.body_sha256)),
-        ("Unit", str(receipt.unit_id)),
+        ("Unit", _named(unit_name, receipt.unit_id)),
         ("Stored on this computer at", _when(receipt.stored_at)),
     ]
 
@@ -58,7 +80,13 @@ def qr_payload(receipt: ReceiptLike) -> str:
     return f"registry-receipt:{receipt.receipt_id};sha256:{receipt.body_sha256}"
 
 
-def write_receipt_pdf(receipt: ReceiptLike, path: Path) -> Path:
+def write_receipt_pdf(
+    receipt: ReceiptLike,
+    path: Path,
+    names: ReceiptNames | None = None,
+    unit_name: str | None = None,
+) -> Path:
+    """The receipt as an A4 PDF at `path` (folders made as needed); names as receipt_lines."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     styles = getSampleStyleSheet()
@@ -77,8 +105,11 @@ def write_receipt_pdf(receipt: ReceiptLike, path: Path) -> Path:
         creator="registry-desktop",
     )
     rows = [
-        [Paragraph(label, body), Paragraph(value, mono if label == HASH_LABEL else body)]
-        for label, value in receipt_lines(receipt)
+        [
+            Paragraph(escape(label), body),
+            Paragraph(escape(value), mono if label == HASH_LABEL else body),
+        ]
+        for label, value in receipt_lines(receipt, names, unit_name)
     ]
     table = Table(rows, colWidths=[55 * mm, doc.width - 55 * mm])
     table.setStyle(

@@ -83,10 +83,12 @@ class MainWindow(QMainWindow):
         self.receipts_model = ReceiptsModel(cache.receipts, self.owner, names, self)
         self.reminders_model = RemindersModel(cache.reminders, self.owner, names, self)
 
-        self.new_report_view = NewReportView(services.drafts, services.catalogue, names, self.owner)
+        self.new_report_view = NewReportView(
+            services.drafts, services.catalogue, names, self.owner, session=session
+        )
         self.drafts_view = DraftsView(self.drafts_model)
         self.outbox_view = OutboxView(self.outbox_model)
-        self.receipts_view = ReceiptsView(self.receipts_model)
+        self.receipts_view = ReceiptsView(self.receipts_model, names=names, unit=session.unit)
         self.reminders_view = RemindersView(self.reminders_model)
 
         self.navigation = QListWidget()
@@ -185,11 +187,9 @@ class MainWindow(QMainWindow):
         self.status.set_user(self.session)
         if self.session.offline:
             self.status.set_connectivity(False, self.session.notice)
+            # Short enough for the status bar; why it is offline is in the Offline tooltip.
             self.status.showMessage(
-                self.tr(
-                    "Signed in offline: the registry server cannot be reached. Your work is "
-                    "saved on this computer and sent when the connection is back."
-                ),
+                self.tr("Signed in offline: your work is saved here and sent when back online."),
                 15000,
             )
         elif self.engine is not None and self.engine.online is not None:
@@ -268,13 +268,15 @@ class MainWindow(QMainWindow):
             self.engine.request_sync()
         self.status.set_unsent(self.outbox_model.count_unsent())
         self.show_page(self.OUTBOX)
-        self.status.showMessage(
+        # The full sentence on the Outbox page the user is taken to; the status bar has room
+        # for a few words only next to its permanent fields.
+        self.outbox_view.show_notice(
             self.tr(
                 "Report submitted. It is in the outbox and is sent as soon as the registry "
-                "server can be reached."
-            ),
-            10000,
+                "server can be reached; its receipt then appears under Receipts."
+            )
         )
+        self.status.showMessage(self.tr("Report submitted."), 10000)
 
     @Slot(dict)
     def create_draft_for_reminder(self, reminder: dict) -> None:
@@ -295,7 +297,9 @@ class MainWindow(QMainWindow):
         values = {key: reminder[key] for key in REMINDER_PREFILL if reminder.get(key)}
 
         def create() -> None:
-            record = self.services.drafts.new_draft(self.owner, registry, form, values)
+            record = self.services.drafts.new_draft(
+                self.owner, registry, form, values, session=self.session
+            )
             self.open_draft(record.id)
 
         existing = self.services.drafts.find_existing(

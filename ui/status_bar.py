@@ -35,6 +35,15 @@ class StatusBar(QStatusBar):
         self.set_connectivity(None, "")
         self.set_unsent(0)
         self.set_last_sync(None)
+        # A transient message is drawn left of the first visible permanent field; the user's
+        # name and unit would leave it a few words. While one shows, only what may need acting
+        # on (online or not, unsent count) stays.
+        self._yield_to_messages = (self.user_label, self.last_sync_label)
+        self.messageChanged.connect(self._make_room)
+
+    def _make_room(self, message: str) -> None:
+        for label in self._yield_to_messages:
+            label.setVisible(not message)
 
     def set_user(self, session: Session) -> None:
         unit = session.unit or {}

@@ -4,6 +4,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from desktop_app.auth import Session
+from desktop_app.forms import Catalogue
 from desktop_app.receipt_pdf import receipt_lines, write_receipt_pdf
 from desktop_app.sync.api_client import ApiClient, Receipted
 from local_cache import Cache, MessageRecord, ReceiptRecord
@@ -57,3 +58,49 @@ def test_replaying_a_message_returns_the_same_receipt(
 
     assert isinstance(again, Receipted) and again.replay is True
     assert again.receipt["receipt_id"] == receipt.receipt_id
+
+
+class _CatalogueNames:
+    """Registry and form titles from the catalogue, as the UI's CatalogueNames gives them."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def registry(self, registry: str) -> str:
+        return self.catalogue.registry(registry).title_text("en")
+
+    def form(self, registry: str, form: str, version: int | None = None) -> str:
+        return self.catalogue.get(registry, form, version).title_text("en")
+
+
+def test_the_pdf_names_registry_form_and_unit_and_keeps_their_ids(
+    tmp_path: Path,
+    cache: Cache,
+    api: ApiClient,
+    session: Session,
+    catalogue: Catalogue,
+    queue_valid_message: Callable[[], MessageRecord],
+) -> None:
+    receipt = _real_receipt(cache, api, session, queue_valid_message())
+    names = _CatalogueNames(catalogue)
+
+    path = write_receipt_pdf(receipt, tmp_path / "receipt.pdf", names, session.unit["name"])
+
+    lines = dict(receipt_lines(receipt, names, session.unit["name"]))
+    assert lines["Registry"] == "Breast cancer (breast)"
+    version = receipt.version
+    assert lines["Form"] == f"Breast cancer – assessment (assessment, version {version})"
+    assert lines["Unit"] == f"{session.unit['name']} ({receipt.unit_id})"
+    text = " ".join("".join(page.extract_text() for page in PdfReader(path).pages).split())
+    assert "Breast cancer (breast)" in text
+    assert "Breast cancer – assessment" in text
+    assert receipt.receipt_id in text
+
+
+def test_without_names_the_receipt_shows_the_ids(
+    cache: Cache, api: ApiClient, session: Session, queue_valid_message
+) -> None:
+    receipt = _real_receipt(cache, api, session, queue_valid_message())
+    lines = dict(receipt_lines(receipt))
+    assert (lines["Registry"], lines["Form"]) == ("breast", "assessment")
+    assert lines["Unit"] == str(receipt.unit_id)

@@ -103,6 +103,10 @@ def test_report_from_keystroke_to_printed_receipt(qtbot, launch, server, tmp_pat
     qtbot.waitUntil(lambda: window.status.connection_label.text() == "Online", timeout=10000)
 
     editor = new_breast_assessment(qtbot, window)
+    # Who reports from where is known from the sign-in (the demo user works at Ullevål).
+    first = editor.form.values()
+    assert (first["region"], first["hospital"]) == ("1", "0320")
+    assert first["reporter_name"] == window.session.display_name
     values = fill_valid_answers(editor, skip={"patient_id"})
 
     # A wrong check digit: the field says so, the summary lists it, Submit is refused.
@@ -124,6 +128,7 @@ def test_report_from_keystroke_to_printed_receipt(qtbot, launch, server, tmp_pat
     qtbot.mouseClick(editor.submit_button, Qt.MouseButton.LeftButton)
     assert window.editor is None
     assert window.stack.currentWidget() is window.outbox_view
+    assert "Report submitted" in window.outbox_view.notice.text()
 
     qtbot.waitUntil(lambda: window.receipts_model.rowCount() == 1, timeout=15000)
     assert server.message_count() == 1
@@ -138,6 +143,7 @@ def test_report_from_keystroke_to_printed_receipt(qtbot, launch, server, tmp_pat
         window.receipts_view.save_pdf(receipt, pdf)
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert receipt.receipt_id in text
+    assert "Breast cancer (breast)" in text
 
 
 def test_draft_survives_closing_the_client(qtbot, launch):

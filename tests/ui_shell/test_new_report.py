@@ -4,7 +4,7 @@ warning when the patient already has a report of that form."""
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from PySide6.QtCore import Qt
@@ -27,6 +27,17 @@ def window(qtbot, services, session) -> MainWindow:
     window.show()
     window.show_page(MainWindow.NEW_REPORT)
     return window
+
+
+@pytest.fixture
+def envelope(session) -> dict:
+    """What every new draft is given from the demo user's sign-in (Ullevål, region 1)."""
+    return {
+        "region": "1",
+        "hospital": "0320",
+        "reporter_name": session.display_name,
+        "report_date": date.today().isoformat(),
+    }
 
 
 @pytest.fixture
@@ -93,7 +104,9 @@ def test_identity_number_is_checked_as_it_is_typed(qtbot, view, patient) -> None
     assert view.create_button.isEnabled()
 
 
-def test_keyboard_only_from_registry_to_open_draft(qtbot, window, view, services, patient) -> None:
+def test_keyboard_only_from_registry_to_open_draft(
+    qtbot, window, view, services, patient, envelope
+) -> None:
     """Arrow keys and Enter: registry, form, number, name, and the draft opens prefilled."""
     view.registry_list.setFocus()
     assert view.registry_list.select_key("breast")
@@ -113,11 +126,15 @@ def test_keyboard_only_from_registry_to_open_draft(qtbot, window, view, services
     assert window.editor is not None
     record = services.cache.messages.get(window.editor.message_id)
     assert (record.registry, record.form) == ("breast", "surgery")
-    assert record.values == {"patient_id": patient, "patient_name": "Testperson Syntetisk"}
+    assert record.values == {
+        "patient_id": patient,
+        "patient_name": "Testperson Syntetisk",
+        **envelope,
+    }
     assert step.number_edit.text() == ""  # the next new report starts with an empty patient
 
 
-def test_patient_without_a_norwegian_number(qtbot, window, view, services) -> None:
+def test_patient_without_a_norwegian_number(qtbot, window, view, services, envelope) -> None:
     assert view.select("sarcoma", "assessment")
     step = view.patient_step
     assert not step.specification_edit.isVisibleTo(view)
@@ -132,6 +149,7 @@ def test_patient_without_a_norwegian_number(qtbot, window, view, services) -> No
         "patient_no_norwegian_id": ["1"],
         "patient_id_specification": "Passport X1234567",
         "patient_name": "Testperson Utenlandsk",
+        **envelope,
     }
     # The prefilled answers are answers the form accepts.
     issues = services.drafts.validate(record.id, record.values)
@@ -199,7 +217,7 @@ def test_a_report_received_by_the_registry_is_named_with_its_date(qtbot, service
 
 
 def test_a_reminder_for_a_patient_with_a_draft_asks_first(
-    qtbot, window, services, session, patient
+    qtbot, window, services, session, patient, envelope
 ) -> None:
     earlier = services.drafts.new_draft(
         session.username, "breast", "assessment", {"patient_id": patient}
@@ -218,4 +236,4 @@ def test_a_reminder_for_a_patient_with_a_draft_asks_first(
 
     assert window.editor is not None and window.editor.message_id != earlier.id
     created = services.cache.messages.get(window.editor.message_id)
-    assert created.values == {"patient_id": patient, "patient_name": "Fiktiv, Prefill"}
+    assert created.values == {"patient_id": patient, "patient_name": "Fiktiv, Prefill", **envelope}

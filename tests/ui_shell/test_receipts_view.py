@@ -60,8 +60,14 @@ def test_save_pdf_through_the_dialog_writes_a_file_naming_the_receipt(
         dialog.selectFile(str(target))
         dialog.accept()
     assert Path(saved.args[0]) == target
-    assert receipt.receipt_id in _pdf_text(target)
-    assert str(target) in window_with_receipt.status.currentMessage()
+    text = _pdf_text(target)
+    assert receipt.receipt_id in text
+    # Names for the reader, ids to match the registry's records ("Breast cancer (breast)").
+    assert "Breastcancer(breast)" in text
+    assert "Breastandendocrinesurgery" in text  # the demo user's unit, by name
+    # The full path on the page (the status bar only has room for the file name).
+    assert view.notice.isVisible() and str(target) in view.notice.text()
+    assert window_with_receipt.status.currentMessage() == "Receipt saved: my-receipt.pdf"
 
 
 def test_print_uses_the_same_lines_as_the_pdf(window_with_receipt, tmp_path) -> None:
@@ -75,3 +81,4 @@ def test_print_uses_the_same_lines_as_the_pdf(window_with_receipt, tmp_path) -> 
     text = _pdf_text(tmp_path / "printed.pdf")
     assert receipt.receipt_id in text
     assert receipt.body_sha256 in text
+    assert "Breastcancer–assessment" in text

@@ -81,6 +81,24 @@ def heading(text: str) -> QLabel:
     return label
 
 
+NOTICE_STYLE = (
+    "QLabel#pageNotice { background: #e8f5e9; border: 1px solid #a5d6a7; border-radius: 3px;"
+    " padding: 6px; color: #1b5e20; }"
+)
+
+
+def notice_label() -> QLabel:
+    """A hidden, wrapping line for what just happened on a page (longer than the status bar
+    can show next to its permanent fields); the text can be selected, e.g. to copy a path."""
+    label = QLabel()
+    label.setObjectName("pageNotice")
+    label.setWordWrap(True)
+    label.setStyleSheet(NOTICE_STYLE)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
 def hint(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
@@ -111,11 +129,13 @@ class ListPage(QWidget):
         self.table.setObjectName(table_name)
         self.title_label = heading("")
         self.summary = hint()
+        self.notice = notice_label()
         self._buttons = QHBoxLayout()
         self._buttons.addStretch()
 
         self._layout = QVBoxLayout(self)
         self._layout.addWidget(self.title_label)
+        self._layout.addWidget(self.notice)
         self._layout.addWidget(self.summary)
         self._layout.addWidget(self.table)
         self._layout.addLayout(self._buttons)
@@ -133,7 +153,13 @@ class ListPage(QWidget):
     def add_above_summary(self, widget: QWidget) -> None:
         self._layout.insertWidget(self._layout.indexOf(self.summary), widget)
 
+    def show_notice(self, text: str) -> None:
+        """Say what just happened, above the summary, until the page is shown again."""
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
     def refresh(self) -> None:
+        self.notice.hide()  # coming back to the page: the notice is old news
         self.model.refresh()
 
     def _update_state(self, *_args: object) -> None:

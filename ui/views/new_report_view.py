@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.auth import Session
 from desktop_app.drafts import DraftService
 from desktop_app.forms import Catalogue
 from ui.models.names import CatalogueNames
@@ -140,12 +141,15 @@ class NewReportView(QWidget):
         names: CatalogueNames,
         owner: str,
         parent: QWidget | None = None,
+        *,
+        session: Session | None = None,
     ) -> None:
         super().__init__(parent)
         self._drafts = drafts
         self._catalogue = catalogue
         self._lang = names.lang
         self._owner = owner
+        self._session = session  # fills in the reporting institution and reporter
         self.existing_box: QMessageBox | None = None
 
         self.registry_list = GroupedList("registryList")
@@ -274,7 +278,9 @@ class NewReportView(QWidget):
 
     def _create(self, registry: str, form: str, patient: PatientChoice) -> None:
         try:
-            record = self._drafts.new_draft(self._owner, registry, form, patient.first_answers())
+            record = self._drafts.new_draft(
+                self._owner, registry, form, patient.first_answers(), session=self._session
+            )
         except Exception as exc:
             self._failed(exc)
             return

@@ -15,7 +15,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from desktop_app.receipt_pdf import TITLE, receipt_lines, write_receipt_pdf
+from desktop_app.receipt_pdf import TITLE, ReceiptNames, receipt_lines, write_receipt_pdf
 from ui.models.receipts_model import ReceiptsModel
 from ui.views.common import ListPage
 from ui.workers import run_in_background
@@ -23,11 +23,13 @@ from ui.workers import run_in_background
 log = logging.getLogger(__name__)
 
 
-def receipt_document(receipt) -> QTextDocument:
+def receipt_document(
+    receipt, names: ReceiptNames | None = None, unit_name: str | None = None
+) -> QTextDocument:
     """The printable receipt as a Qt text document (same lines as the PDF)."""
     rows = "".join(
         f"<tr><td><b>{html.escape(label)}</b></td><td>{html.escape(value)}</td></tr>"
-        for label, value in receipt_lines(receipt)
+        for label, value in receipt_lines(receipt, names, unit_name)
     )
     document = QTextDocument()
     document.setHtml(
@@ -44,7 +46,18 @@ class ReceiptsView(ListPage):
     statusMessage = Signal(str)
     pdfSaved = Signal(str)  # path
 
-    def __init__(self, model: ReceiptsModel, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        model: ReceiptsModel,
+        parent: QWidget | None = None,
+        *,
+        names: ReceiptNames | None = None,
+        unit: dict | None = None,
+    ) -> None:
+        # Registry and form by name on the printed receipt; the unit's name too, since the
+        # registry only sends receipts for the user's own unit.
+        self._names = names
+        self._unit = unit or {}
         super().__init__(
             model,
             table_name="receiptsTable",
@@ -79,14 +92,17 @@ class ReceiptsView(ListPage):
     def save_pdf(self, receipt, path: Path) -> None:
         """Write the receipt's PDF in the background and report where it went."""
         run_in_background(
-            lambda: write_receipt_pdf(receipt, path),
+            lambda: write_receipt_pdf(receipt, path, self._names, self._unit_name(receipt)),
             self._pdf_saved,
             lambda error: self._pdf_failed(path, error),
             parent=self,
         )
 
     def _pdf_saved(self, path: Path) -> None:
-        self.statusMessage.emit(self.tr("Receipt saved as {0}").format(path))
+        # The full path on the page (it can be long, and copied from there); the file name in
+        # the status bar, which has little room next to its permanent fields.
+        self.show_notice(self.tr("Receipt saved as {0}").format(path))
+        self.statusMessage.emit(self.tr("Receipt saved: {0}").format(Path(path).name))
         self.pdfSaved.emit(str(path))
 
     def _pdf_failed(self, path: Path, error: BaseException) -> None:
@@ -116,10 +132,15 @@ class ReceiptsView(ListPage):
         dialog.open()
 
     def print_receipt(self, receipt, printer: QPrinter) -> None:
-        receipt_document(receipt).print_(printer)
+        receipt_document(receipt, self._names, self._unit_name(receipt)).print_(printer)
         self.statusMessage.emit(
             self.tr("Receipt {0} sent to the printer.").format(receipt.receipt_id)
         )
+
+    def _unit_name(self, receipt) -> str | None:
+        if str(self._unit.get("id")) != str(receipt.unit_id):
+            return None
+        return self._unit.get("name") or None
 
     def _update_state(self, *_args: object) -> None:
         selected = self.table.selected_row() is not None
