@@ -44,16 +44,7 @@ def validate(
     for f in definition.fields():
         if not relevance[f.id] or f.is_group:
             continue
-        value = values.get(f.id)
-        if f.is_computed:
-            issue = _mismatch(f.id, value, counted.get(f.id))
-        elif not is_answered(value):
-            needed = f.required or (
-                f.required_if is not None and evaluate_condition(f.required_if, counted)
-            )
-            issue = Issue(f.id, ERROR, "required", {}) if needed else None
-        else:
-            issue = check_value(f, value, today, counted)
+        issue = _field_issue(f, values.get(f.id), counted, today)
         if issue is not None:
             per_field[f.id] = [issue]
             faulty.add(f.id)
@@ -128,16 +119,7 @@ def row_issues(
     for f in group.fields:
         if not relevant[f.id]:
             continue
-        value = row.get(f.id)
-        if f.is_computed:
-            issue = _mismatch(f.id, value, own.get(f.id))
-        elif not is_answered(value):
-            needed = f.required or (
-                f.required_if is not None and evaluate_condition(f.required_if, scope)
-            )
-            issue = Issue(f.id, ERROR, "required", {}) if needed else None
-        else:
-            issue = check_value(f, value, today, scope)
+        issue = _field_issue(f, row.get(f.id), scope, today)
         if issue is not None:
             issues.append(dataclasses.replace(issue, path=f"{prefix}.{f.id}"))
             row_faulty.add(f.id)
@@ -309,3 +291,19 @@ _CHECKERS = {
     "repeat_group": _group_shape,
     "computed": _computed,
 }
+
+
+def _field_issue(
+    f: FieldDef, value: object, scope: Mapping[str, object], today: datetime.date
+) -> Issue | None:
+    """The one issue a field's own answer has, if any: a computed value that differs from what
+    the answers give, a required answer missing, or a value the field refuses. `scope` holds the
+    counted answers the field can see (its row's first, for a row field)."""
+    if f.is_computed:
+        return _mismatch(f.id, value, scope.get(f.id))
+    if not is_answered(value):
+        needed = f.required or (
+            f.required_if is not None and evaluate_condition(f.required_if, scope)
+        )
+        return Issue(f.id, ERROR, "required", {}) if needed else None
+    return check_value(f, value, today, scope)
