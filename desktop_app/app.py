@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,11 +52,33 @@ class Services:
             self.events,
             interval_s=self.settings.sync_interval_s,
             retry_s=self.settings.retry_interval_s,
+            batch_size=self.settings.sync_batch_size,
         )
         engine.start()
         self.sync = engine
         log.info("Started sync engine")
         return engine
+
+    def send_now(self) -> None:
+        """The user's "Send now": a pass at once (the server's Retry-After still holds)."""
+        if self.sync is not None:
+            self.sync.request_sync()
+
+    def retry(self, message_ids: Iterable[str]) -> int:
+        """The user's "Retry" for quarantined messages: back to the queue with the same key and
+        body, then a pass at once. Returns how many were quarantined and are queued now.
+
+        Without a running engine they wait in the queue for the next one."""
+        moved = self.cache.messages.retry_rejected(message_ids)
+        if moved:
+            log.info("Re-queued %d quarantined message(s) at the user's request", moved)
+        self.send_now()
+        return moved
+
+    def cancel_sync(self) -> None:
+        """End the running pass after the request in flight; unsent messages stay queued."""
+        if self.sync is not None:
+            self.sync.cancel()
 
     def stop_sync(self) -> None:
         """Stop the sync engine, e.g. on sign-out; the other services stay up."""
@@ -130,6 +152,7 @@ def build_services(settings: Settings) -> Services:
                 ca_bundle=settings.ca_bundle,
                 use_system_trust=settings.use_system_trust,
                 allow_insecure_http=settings.allow_insecure_http,
+                timeout=settings.request_timeout_s,
             )
             startup.on_shutdown("close API client", api.close)
 

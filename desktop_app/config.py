@@ -25,7 +25,12 @@ ENV_VARS: dict[str, str] = {
     "REGISTRY_SERVER_URL": "server_url",
     "REGISTRY_CA_BUNDLE": "ca_bundle",
     "REGISTRY_DATA_DIR": "data_dir",
+    "REGISTRY_USE_SYSTEM_TRUST": "use_system_trust",
+    "REGISTRY_ALLOW_INSECURE_HTTP": "allow_insecure_http",
 }
+
+# The server takes at most this many messages per batch request (ServerSettings.max_batch_items).
+MAX_SYNC_BATCH_SIZE = 100
 
 
 class SettingsError(ValueError):
@@ -44,13 +49,26 @@ def default_config_file() -> Path:
 class Settings:
     server_url: str = "https://127.0.0.1:8443"
     ca_bundle: str | None = None  # PEM file with the hospital's CA, added to verification
-    use_system_trust: bool = False
+    use_system_trust: bool = False  # verify with the OS trust store too (truststore)
     allow_insecure_http: bool = False  # development only; sends credentials in clear text
     data_dir: Path = field(default_factory=default_data_dir)
     sync_interval_s: float = 30.0
     retry_interval_s: float = 5.0
+    sync_batch_size: int = 100  # messages per request (1 to MAX_SYNC_BATCH_SIZE)
+    outbox_age_warning_minutes: int = 60  # the outbox warns when a message waits longer
+    request_timeout_s: float = 15.0  # per request to the server (a batch of 100 included)
     autosave_debounce_ms: int = 400
     language: str = "en"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.sync_batch_size <= MAX_SYNC_BATCH_SIZE:
+            raise SettingsError(
+                f"The setting sync_batch_size must be from 1 to {MAX_SYNC_BATCH_SIZE}, "
+                f"not {self.sync_batch_size}."
+            )
+        for name in ("request_timeout_s", "sync_interval_s", "outbox_age_warning_minutes"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"The setting {name} must be more than 0.")
 
     @property
     def cache_path(self) -> Path:

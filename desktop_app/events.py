@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from desktop_app.sync.status import SyncStatus
+
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[object], None]
@@ -33,6 +35,11 @@ class MessageStateChanged:
 @dataclass(frozen=True)
 class RemindersUpdated:
     fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncStatusChanged:
+    status: SyncStatus
 
 
 @dataclass(frozen=True)

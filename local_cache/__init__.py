@@ -6,7 +6,18 @@ SQLAlchemy on SQLite (WAL, synchronous=FULL), migrated with Alembic. Knows nothi
 from local_cache.cache import Cache, open_cache
 from local_cache.codec import JsonPayloadCodec, PayloadCodec
 from local_cache.errors import CacheError, CacheVersionError, InvalidTransition
-from local_cache.messages import MessageRecord, MessageRepository, MessageState
+from local_cache.messages import (
+    MessageRecord,
+    MessageRepository,
+    MessageState,
+    OutboxSummary,
+    Outcome,
+    OutgoingMessage,
+    Quarantine,
+    Receipt,
+    RetryLater,
+    ReturnToDraft,
+)
 from local_cache.receipts import ReceiptRecord, ReceiptRepository
 from local_cache.reminders import ReminderRepository
 from local_cache.users import LocalUserRepository
@@ -21,9 +32,16 @@ __all__ = [
     "MessageRecord",
     "MessageRepository",
     "MessageState",
+    "OutboxSummary",
+    "Outcome",
+    "OutgoingMessage",
     "PayloadCodec",
+    "Quarantine",
+    "Receipt",
     "ReceiptRecord",
     "ReceiptRepository",
     "ReminderRepository",
+    "RetryLater",
+    "ReturnToDraft",
     "open_cache",
 ]

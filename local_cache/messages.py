@@ -1,26 +1,31 @@
 """Drafts and the outbox: one row per message, moved through its states in single transactions.
 
-draft --submit--> queued --claim--> sending --receipt--> receipted
-  ^                  ^                 |--failed attempt--> queued (key kept)
-  |                  +--reset_interrupted (start-up)--+
-  +------------- 422: returned to draft --------------+--409--> rejected (quarantined)
+draft --submit--> queued --claim--> sending --Receipt--> receipted
+  ^                ^  ^                |--RetryLater--> queued (key kept, attempts + 1)
+  |                |  +--release_claims (cancel), reset_interrupted (start-up)--+
+  +--ReturnToDraft-|-------------------+--Quarantine--> rejected (key and body kept)
+  |                +-------retry_rejected (same key and body)-------------------+
+  +------------------------return_rejected_to_draft (key and body cleared)-----+
+
+The sync engine settles a whole batch of answers with one `record_outcomes` call (one
+transaction); the per-message `mark_*` methods are the same code path for one message.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, delete, func, insert, select, update
 
 from local_cache.codec import PayloadCodec
 from local_cache.database import read_transaction, write_transaction
 from local_cache.errors import InvalidTransition
-from local_cache.receipts import insert_receipt
+from local_cache.receipts import insert_receipts, receipt_row
 from local_cache.schema import messages as t
 from local_cache.schema import utc_now
 
@@ -54,9 +59,74 @@ class MessageRecord:
     # What moves to newer form versions changed, oldest first, until the user has checked it
     # (see MessageRepository.migrate_draft); plain dicts: the cache knows nothing of forms.
     migration_changes: list[dict] = field(default_factory=list)
+    last_attempt_at: datetime | None = None  # when the last send attempt was settled
+
+
+# --- what a send attempt came to, per message (MessageRepository.record_outcomes) --------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The server has the message: sending -> receipted, the receipt stored with it."""
+
+    message_id: str
+    receipt: dict
+
+
+@dataclass(frozen=True)
+class ReturnToDraft:
+    """The author must change something (422, or an item's 400/413): sending -> draft."""
+
+    message_id: str
+    issues: list[dict]
+    error: str
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """Never sent again by itself (409, or the server refused the whole request): -> rejected."""
+
+    message_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """Network failure, 5xx, 408 or 429: sending -> queued, one more attempt counted."""
+
+    message_id: str
+    error: str
+
+
+Outcome = Receipt | ReturnToDraft | Quarantine | RetryLater
+
+_OUTCOME_ACTIONS: dict[type, str] = {
+    Receipt: "marked as received",
+    ReturnToDraft: "returned for correction",
+    Quarantine: "marked as rejected",
+    RetryLater: "put back in the outbox",
+}
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A claimed message as the sync engine needs it: only what is sent (values not decoded)."""
+
+    id: str
+    idempotency_key: str
+    body: dict
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    unsent: int  # queued + sending
+    quarantined: int  # rejected: waits for the user (retry or return to draft)
+    oldest_unsent_queued_at: datetime | None
 
 
 _UNSENT = (MessageState.QUEUED, MessageState.SENDING)
+# SQLite's default limit on bound parameters is 999 before 3.32; stay well below it.
+_IN_CHUNK = 500
 
 
 def _without_spaces(value: object) -> str:
@@ -267,66 +337,190 @@ class MessageRepository:
             rows = {row.id: row for row in conn.execute(select(t).where(t.c.id.in_(ids)))}
             return [self._record(rows[i]) for i in ids]
 
+    def claim_outgoing(self, owner: str, limit: int = 100) -> list[OutgoingMessage]:
+        """Like claim_for_sending, oldest queued first, but reads and decodes only the key and
+        the body: the sync engine's claim, which must stay cheap for large outboxes."""
+        with write_transaction(self._engine) as conn:
+            rows = conn.execute(
+                select(t.c.id, t.c.idempotency_key, t.c.body_blob)
+                .where(t.c.owner == owner, t.c.state == MessageState.QUEUED.value)
+                .order_by(t.c.queued_at, t.c.created_at, t.c.id)
+                .limit(limit)
+            ).all()
+            if not rows:
+                return []
+            # Decoded inside the transaction: a body that cannot be read leaves nothing claimed.
+            claimed = [
+                OutgoingMessage(row.id, row.idempotency_key, self._codec.decode(row.body_blob))
+                for row in rows
+            ]
+            conn.execute(
+                update(t)
+                .where(t.c.id.in_([m.id for m in claimed]))
+                .values(state=MessageState.SENDING.value, updated_at=utc_now())
+            )
+            return claimed
+
+    def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        """Settle a sent batch in ONE transaction: every message must be `sending`, else nothing
+        changes (InvalidTransition; KeyError for an unknown message; ValueError for a receipt
+        that does not fit). Each gets `last_attempt_at` = now; a Receipt's row is stored in the
+        same transaction, so a message is receipted only together with its receipt."""
+        if not outcomes:
+            return
+        ids = [o.message_id for o in outcomes]
+        if len(set(ids)) != len(ids):
+            raise ValueError("Each message may have only one outcome in a batch.")
+        now = utc_now()
+        # Everything that can fail without the database is done before the transaction opens.
+        receipted: list[dict[str, Any]] = []
+        to_draft: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        retry: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            match outcome:
+                case Receipt(message_id=mid, receipt=receipt):
+                    if receipt.get("message_id") != mid:
+                        raise ValueError(
+                            "The receipt is for another message than the one marked receipted."
+                        )
+                    rid = receipt.get("receipt_id")
+                    receipted.append(
+                        {"b_id": mid, "b_receipt_id": None if rid is None else str(rid)}
+                    )
+                case ReturnToDraft(message_id=mid, issues=issues, error=error):
+                    blob = self._codec.encode(list(issues))
+                    to_draft.append({"b_id": mid, "b_issues": blob, "b_error": error})
+                case Quarantine(message_id=mid, error=error):
+                    rejected.append({"b_id": mid, "b_error": error})
+                case RetryLater(message_id=mid, error=error):
+                    retry.append({"b_id": mid, "b_error": error})
+                case _:
+                    raise TypeError(f"Not an outcome: {type(outcome).__name__}")
+        by_id = bindparam("b_id")
+        common = {"updated_at": now, "last_attempt_at": now}
+        with write_transaction(self._engine) as conn:
+            owners = self._require_sending(conn, outcomes)
+            # Built (and checked) before any write, stored after the updates: see below.
+            receipt_rows = [
+                receipt_row(owners[o.message_id], o.receipt, now)
+                for o in outcomes
+                if isinstance(o, Receipt)
+            ]
+            if receipted:
+                conn.execute(
+                    update(t)
+                    .where(t.c.id == by_id)
+                    .values(
+                        state=MessageState.RECEIPTED.value,
+                        receipt_id=bindparam("b_receipt_id"),
+                        last_error=None,
+                        **common,
+                    ),
+                    receipted,
+                )
+            if to_draft:
+                conn.execute(
+                    update(t)
+                    .where(t.c.id == by_id)
+                    .values(
+                        state=MessageState.DRAFT.value,
+                        server_issues_blob=bindparam("b_issues"),
+                        last_error=bindparam("b_error"),
+                        body_blob=None,
+                        idempotency_key=None,
+                        queued_at=None,
+                        **common,
+                    ),
+                    to_draft,
+                )
+            if rejected:
+                conn.execute(
+                    update(t)
+                    .where(t.c.id == by_id)
+                    .values(
+                        state=MessageState.REJECTED.value, last_error=bindparam("b_error"), **common
+                    ),
+                    rejected,
+                )
+            if retry:
+                conn.execute(
+                    update(t)
+                    .where(t.c.id == by_id)
+                    .values(
+                        state=MessageState.QUEUED.value,
+                        attempts=t.c.attempts + 1,
+                        last_error=bindparam("b_error"),
+                        **common,
+                    ),
+                    retry,
+                )
+            # After the state updates on purpose: a failing insert rolls them back too.
+            insert_receipts(conn, receipt_rows)
+
     def mark_receipted(self, message_id: str, receipt: dict) -> None:
         """Sending -> receipted; the receipt row is stored in the same transaction."""
-        if receipt.get("message_id") != message_id:
-            raise ValueError("The receipt is for another message than the one marked receipted.")
-        now = utc_now()
-        with write_transaction(self._engine) as conn:
-            record = self._transition(
-                conn,
-                message_id,
-                {MessageState.SENDING},
-                "marked as received",
-                state=MessageState.RECEIPTED.value,
-                receipt_id=str(receipt["receipt_id"]),
-                last_error=None,
-                updated_at=now,
-            )
-            # After the state update on purpose: if this insert fails the update rolls back too.
-            insert_receipt(conn, record.owner, receipt, now)
+        self.record_outcomes([Receipt(message_id, receipt)])
 
     def mark_returned_to_draft(self, message_id: str, issues: list[dict], error: str) -> None:
         """Sending -> draft after a 422: issues kept for the form; body and key cleared."""
-        blob = self._codec.encode(list(issues))
+        self.record_outcomes([ReturnToDraft(message_id, issues, error)])
+
+    def mark_failed_attempt(self, message_id: str, error: str) -> None:
+        """Sending -> queued after a network error, 5xx or 429; the key stays the same."""
+        self.record_outcomes([RetryLater(message_id, error)])
+
+    def mark_rejected(self, message_id: str, error: str) -> None:
+        """Sending -> rejected (409: the key was used with another body); kept for inspection."""
+        self.record_outcomes([Quarantine(message_id, error)])
+
+    def release_claims(self, message_ids: Iterable[str]) -> int:
+        """Sending -> queued without counting an attempt (a cancelled pass never sent them).
+
+        Messages no longer `sending` are left as they are; returns how many were released."""
+        return self._move(message_ids, MessageState.SENDING, MessageState.QUEUED)
+
+    def retry_rejected(self, message_ids: Iterable[str]) -> int:
+        """Rejected -> queued with the SAME key and body (the user's "Retry"); last_error is
+        kept until the next answer. Others are left as they are; returns how many moved."""
+        return self._move(message_ids, MessageState.REJECTED, MessageState.QUEUED)
+
+    def return_rejected_to_draft(self, message_id: str) -> MessageRecord:
+        """Rejected -> draft to be changed and submitted again: values kept, body and key
+        cleared (the next submit makes a new key); last_error kept to show why."""
         with write_transaction(self._engine) as conn:
-            self._transition(
+            return self._transition(
                 conn,
                 message_id,
-                {MessageState.SENDING},
-                "returned for correction",
+                {MessageState.REJECTED},
+                "returned to draft",
                 state=MessageState.DRAFT.value,
-                server_issues_blob=blob,
-                last_error=error,
                 body_blob=None,
                 idempotency_key=None,
                 queued_at=None,
             )
 
-    def mark_failed_attempt(self, message_id: str, error: str) -> None:
-        """Sending -> queued after a network error, 5xx or 429; the key stays the same."""
-        with write_transaction(self._engine) as conn:
-            self._transition(
-                conn,
-                message_id,
-                {MessageState.SENDING},
-                "put back in the outbox",
-                state=MessageState.QUEUED.value,
-                attempts=t.c.attempts + 1,
-                last_error=error,
+    def outbox_summary(self, owner: str) -> OutboxSummary:
+        """Counts for the outbox header, in one query."""
+        query = (
+            select(t.c.state, func.count(), func.min(t.c.queued_at))
+            .where(
+                t.c.owner == owner,
+                t.c.state.in_([*(s.value for s in _UNSENT), MessageState.REJECTED.value]),
             )
-
-    def mark_rejected(self, message_id: str, error: str) -> None:
-        """Sending -> rejected (409: the key was used with another body); kept for inspection."""
-        with write_transaction(self._engine) as conn:
-            self._transition(
-                conn,
-                message_id,
-                {MessageState.SENDING},
-                "marked as rejected",
-                state=MessageState.REJECTED.value,
-                last_error=error,
-            )
+            .group_by(t.c.state)
+        )
+        with read_transaction(self._engine) as conn:
+            rows = conn.execute(query).all()
+        unsent, quarantined, oldest = 0, 0, None
+        for state, count, queued_at in rows:
+            if state == MessageState.REJECTED.value:
+                quarantined += count
+                continue
+            unsent += count
+            if queued_at is not None and (oldest is None or queued_at < oldest):
+                oldest = queued_at
+        return OutboxSummary(unsent, quarantined, oldest)
 
     def reset_interrupted(self) -> int:
         """Sending -> queued for every owner (at start-up, after a crash); keys are kept."""
@@ -352,6 +546,37 @@ class MessageRepository:
         changes.setdefault("updated_at", utc_now())
         conn.execute(update(t).where(t.c.id == message_id).values(**changes))
         return self._get(conn, message_id)
+
+    def _require_sending(self, conn: Connection, outcomes: Sequence[Outcome]) -> dict[str, str]:
+        """Check every outcome's message is `sending` (one query per chunk); returns owners."""
+        ids = [o.message_id for o in outcomes]
+        found: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(ids), _IN_CHUNK):
+            query = select(t.c.id, t.c.state, t.c.owner).where(t.c.id.in_(ids[i : i + _IN_CHUNK]))
+            found.update((row.id, (row.state, row.owner)) for row in conn.execute(query))
+        for outcome in outcomes:
+            if outcome.message_id not in found:
+                raise KeyError(outcome.message_id)
+            state = found[outcome.message_id][0]
+            if state != MessageState.SENDING.value:
+                raise InvalidTransition(outcome.message_id, state, _OUTCOME_ACTIONS[type(outcome)])
+        return {mid: owner for mid, (_, owner) in found.items()}
+
+    def _move(self, message_ids: Iterable[str], source: MessageState, target: MessageState) -> int:
+        ids = list(dict.fromkeys(message_ids))
+        if not ids:
+            return 0
+        moved = 0
+        with write_transaction(self._engine) as conn:
+            now = utc_now()
+            for i in range(0, len(ids), _IN_CHUNK):
+                result = conn.execute(
+                    update(t)
+                    .where(t.c.id.in_(ids[i : i + _IN_CHUNK]), t.c.state == source.value)
+                    .values(state=target.value, updated_at=now)
+                )
+                moved += result.rowcount
+        return moved
 
     def _require_state(
         self, conn: Connection, message_id: str, allowed: set[MessageState], action: str
@@ -394,4 +619,5 @@ class MessageRepository:
             queued_at=row.queued_at,
             receipt_id=row.receipt_id,
             migration_changes=self._changes(row.migration_changes_blob),
+            last_attempt_at=row.last_attempt_at,
         )

@@ -65,26 +65,31 @@ class ReceiptRepository:
         return _record(row)
 
 
-def insert_receipt(conn: Connection, owner: str, receipt: dict, stored_at: datetime) -> None:
-    """Store a receipt inside the caller's transaction (MessageRepository.mark_receipted)."""
+def receipt_row(owner: str, receipt: dict, stored_at: datetime) -> dict[str, Any]:
+    """The receipts row for a receipt from the server; ValueError when a field is missing."""
     missing = [key for key in _KNOWN if receipt.get(key) in (None, "")]
     if missing:
         raise ValueError(f"The receipt is incomplete; missing: {', '.join(missing)}.")
-    conn.execute(
-        insert(t).values(
-            receipt_id=str(receipt["receipt_id"]),
-            message_id=receipt["message_id"],
-            owner=owner,
-            registry=receipt["registry"],
-            form=receipt["form"],
-            version=int(receipt["version"]),
-            received_at=str(receipt["received_at"]),
-            body_sha256=receipt["body_sha256"],
-            unit_id=str(receipt["unit_id"]),
-            receipt_json=json.dumps(receipt, ensure_ascii=False),
-            stored_at=stored_at,
-        )
-    )
+    return {
+        "receipt_id": str(receipt["receipt_id"]),
+        "message_id": receipt["message_id"],
+        "owner": owner,
+        "registry": receipt["registry"],
+        "form": receipt["form"],
+        "version": int(receipt["version"]),
+        "received_at": str(receipt["received_at"]),
+        "body_sha256": receipt["body_sha256"],
+        "unit_id": str(receipt["unit_id"]),
+        "receipt_json": json.dumps(receipt, ensure_ascii=False),
+        "stored_at": stored_at,
+    }
+
+
+def insert_receipts(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Store receipt rows (see receipt_row) inside the caller's transaction, in one statement
+    (MessageRepository.record_outcomes: a receipt is stored with its message's state)."""
+    if rows:
+        conn.execute(insert(t), rows)
 
 
 def _record(row: Row[Any]) -> ReceiptRecord:

@@ -66,6 +66,8 @@ messages = Table(
     # What moving a draft to a newer form version changed (removed answers included), kept
     # until the user confirms having checked it: the only copy of an answer a migration dropped.
     Column("migration_changes_blob", LargeBinary, nullable=True),
+    # When the sync engine last had an answer (or a failure) for this message (migration 0003).
+    Column("last_attempt_at", UtcDateTime, nullable=True),
     Index("ix_messages_owner_state", "owner", "state"),
     Index("ix_messages_state", "state"),
 )

@@ -58,7 +58,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     for module in (auth, forms, messages, receipts, reminders, health):
         app.include_router(module.router, prefix=API_PREFIX)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        batch_path=f"{API_PREFIX}{messages.BATCH_PATH}",
+        max_batch_bytes=settings.max_batch_bytes,
+    )
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _internal_error)
     return app

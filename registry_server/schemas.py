@@ -132,3 +132,41 @@ class ReminderList(BaseModel):
 class Health(BaseModel):
     status: str
     version: str
+
+
+class BatchItemIn(BaseModel):
+    idempotency_key: str = Field(
+        description="A UUID for this message that stays the same on every retry (what the "
+        "Idempotency-Key header is for POST /messages)."
+    )
+    message: MessageBody
+
+
+class BatchRequest(BaseModel):
+    """POST /api/v1/messages/batch: up to `max_batch_items` (100) messages at once."""
+
+    items: list[BatchItemIn] = Field(min_length=1)
+
+
+class BatchItemResult(BaseModel):
+    idempotency_key: str | None = Field(
+        description="The item's key as sent (null when it was not a string)."
+    )
+    status: int = Field(
+        description="What POST /messages would have answered for this item alone: 201 stored "
+        "now, 200 replay (the original receipt), 409 key used for another body or message "
+        "already received under another key, 422 not valid (issues), 400 bad key, 413 message "
+        "too large."
+    )
+    receipt: ReceiptOut | None = Field(description="With 201 and 200; otherwise null.")
+    detail: str | None = Field(description="With every refusal: what is wrong, what to do.")
+    issues: list[IssueOut] | None = Field(
+        description="With 422: the problems in the message's fields (may be empty); else null."
+    )
+    latest_version: int | None = Field(
+        None, description="Only when the form version is no longer accepted: the one to use."
+    )
+
+
+class BatchResults(BaseModel):
+    results: list[BatchItemResult] = Field(description="One per item, in the items' order.")

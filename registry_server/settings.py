@@ -9,6 +9,8 @@ from pathlib import Path
 import platformdirs
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_BATCH_ITEMS = 100
+MAX_BATCH_BYTES = 8 * 1024 * 1024
 
 
 def default_data_dir() -> Path:
@@ -27,6 +29,9 @@ class ServerSettings:
     database_url: str = ""
     token_ttl: timedelta = timedelta(hours=12)
     max_body_bytes: int = MAX_BODY_BYTES
+    # POST /messages/batch: at most this many items, and this many bytes in the whole request.
+    max_batch_items: int = MAX_BATCH_ITEMS
+    max_batch_bytes: int = MAX_BATCH_BYTES
     demo: bool = False
     # The server's "today" for form-version grace periods and date checks; None: the real
     # date. Set in tests (and on a staging server) to see what a future date will refuse.
@@ -38,8 +43,9 @@ class ServerSettings:
             self.database_url = f"sqlite:///{self.data_dir / 'registry.sqlite3'}"
         if self.token_ttl <= timedelta(0):
             raise ValueError("token_ttl must be positive.")
-        if self.max_body_bytes <= 0:
-            raise ValueError("max_body_bytes must be positive.")
+        for name in ("max_body_bytes", "max_batch_items", "max_batch_bytes"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive.")
 
     def today(self) -> date:
         return self.today_override or date.today()

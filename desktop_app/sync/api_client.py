@@ -46,7 +46,8 @@ class AuthError(ApiError):
 
 
 class ServerError(ApiError):
-    """The server failed (5xx) or asked us to slow down (429); try again later."""
+    """The server failed (5xx), timed out waiting for our request (408) or asked us to slow
+    down (429); try again later, not before ``retry_after`` seconds when it is given."""
 
     def __init__(
         self, message: str, *, status: int | None = None, retry_after: float | None = None
@@ -76,7 +77,18 @@ class Conflict:
     detail: str
 
 
+@dataclass
+class Refused:
+    """One batch item the server would not take as it is (400 bad key, 413 too large)."""
+
+    status: int
+    detail: str
+
+
 SubmitResult = Receipted | Invalid | Conflict
+ItemResult = Receipted | Invalid | Conflict | Refused
+
+UNREADABLE_ANSWER = "The registry server sent an answer that cannot be read. Try again later."
 
 
 def make_ssl_context(
@@ -93,10 +105,10 @@ def make_ssl_context(
 
 
 def _system_trust_context() -> ssl.SSLContext:
-    try:  # truststore asks the OS (Windows/macOS certificate stores), when installed
-        import truststore  # type: ignore[import-not-found]
-    except ImportError:
-        return ssl.create_default_context()  # OpenSSL's system paths
+    # truststore verifies with the OS (Windows and macOS certificate stores, where hospital
+    # IT installs its CAs; OpenSSL's system paths on Linux). Imported here: it patches nothing.
+    import truststore
+
     return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
@@ -122,6 +134,7 @@ class ApiClient:
                 "and patient data unencrypted. Use an https:// address in the server_url setting."
             )
         self.base_url = str(url).rstrip("/")
+        self.timeout = timeout  # seconds, for each phase of a request (connect, read, ...)
         try:
             verify = make_ssl_context(ca_bundle, use_system_trust)
         except (OSError, ssl.SSLError) as exc:
@@ -162,6 +175,23 @@ class ApiClient:
             return Conflict(detail=_detail(response))
         self._check(response)
         return Receipted(receipt=self._json(response), replay=response.status_code == 200)
+
+    def submit_batch(self, token: str, items: list[tuple[str, dict]]) -> list[ItemResult]:
+        """Send several messages in one request; ``items`` are (idempotency key, body) pairs.
+
+        Returns one result per item, in the items' order. Each item may be sent again safely
+        with the same key and body. Failures of the whole request raise as for ``submit``;
+        an answer that does not match the items raises ServerError (retrying is safe).
+        """
+        payload = {"items": [{"idempotency_key": key, "message": body} for key, body in items]}
+        response = self._request("POST", "/messages/batch", json=payload, headers=_bearer(token))
+        results = self._json(self._check(response)).get("results")
+        if not isinstance(results, list) or len(results) != len(items):
+            raise ServerError(UNREADABLE_ANSWER, status=response.status_code)
+        return [
+            _item_result(result, key, body["message_id"])
+            for result, (key, body) in zip(results, items, strict=True)
+        ]
 
     def reminders(self, token: str) -> tuple[list[dict], datetime]:
         data = self._json(self._check(self._request("GET", "/reminders", headers=_bearer(token))))
@@ -207,7 +237,7 @@ class ApiClient:
             raise AuthError(
                 "Your sign-in has expired or was not accepted. Sign in again.", status=status
             )
-        if status == 429 or status >= 500:
+        if status in (408, 429) or status >= 500:
             raise ServerError(
                 "The registry server is busy or has a problem. "
                 "Your message is kept and will be sent later.",
@@ -225,10 +255,7 @@ class ApiClient:
         except ValueError as exc:
             if default is not None:
                 return default
-            raise ServerError(
-                "The registry server sent an answer that cannot be read. Try again later.",
-                status=response.status_code,
-            ) from exc
+            raise ServerError(UNREADABLE_ANSWER, status=response.status_code) from exc
         if not isinstance(data, dict):
             if default is not None:
                 return default
@@ -237,6 +264,29 @@ class ApiClient:
                 status=response.status_code,
             )
         return data
+
+
+def _item_result(result: Any, key: str, message_id: str) -> ItemResult:
+    """One batch item's answer; anything that does not fit the item raises ServerError."""
+    if not isinstance(result, dict) or result.get("idempotency_key") != key:
+        raise ServerError(UNREADABLE_ANSWER)
+    status = result.get("status")
+    detail = result.get("detail")
+    detail = detail if isinstance(detail, str) and detail else f"HTTP status {status}."
+    if status in (200, 201):
+        receipt = result.get("receipt")
+        # A receipt for another message would be stored against this one: never accept it.
+        if not isinstance(receipt, dict) or receipt.get("message_id") != message_id:
+            raise ServerError(UNREADABLE_ANSWER, status=status)
+        return Receipted(receipt=receipt, replay=status == 200)
+    if status == 422:
+        issues = result.get("issues")
+        return Invalid(issues=list(issues) if isinstance(issues, list) else [], detail=detail)
+    if status == 409:
+        return Conflict(detail=detail)
+    if status in (400, 413):
+        return Refused(status=status, detail=detail)
+    raise ServerError(UNREADABLE_ANSWER, status=status if isinstance(status, int) else None)
 
 
 def _bearer(token: str) -> dict[str, str]:

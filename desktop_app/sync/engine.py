@@ -1,16 +1,26 @@
-"""The background sync engine: sends the outbox and refreshes reminders, off the UI thread.
+"""The background sync engine: sends the outbox in batches and refreshes reminders, off the UI
+thread.
 
 One daemon thread runs passes. Between passes it waits on an Event, so ``request_sync()`` wakes
-it at once and ``stop()`` ends it promptly. It reports only through the EventBus and never logs
+it at once and ``stop()`` ends it promptly. A pass claims up to ``batch_size`` queued messages,
+sends them in one request and settles every answer in one cache transaction, until nothing is
+queued. A message leaves the outbox only when its receipt is stored. It reports through the
+EventBus (``SyncStatusChanged``, ``OutboxChanged``, ``MessageStateChanged``, ...) and never logs
 bodies, identity numbers, passwords or tokens (only message ids and our own sentences).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import random
 import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from desktop_app.config import MAX_SYNC_BATCH_SIZE
 from desktop_app.events import (
     ConnectivityChanged,
     EventBus,
@@ -18,6 +28,7 @@ from desktop_app.events import (
     OutboxChanged,
     RemindersUpdated,
     SignInRequired,
+    SyncStatusChanged,
 )
 from desktop_app.sync.api_client import (
     ApiClient,
@@ -25,22 +36,44 @@ from desktop_app.sync.api_client import (
     AuthError,
     Conflict,
     Invalid,
+    ItemResult,
     NetworkError,
     Receipted,
+    Refused,
     ServerError,
 )
 from desktop_app.sync.backoff import Backoff
+from desktop_app.sync.status import SyncStatus
+from local_cache import (
+    Outcome,
+    OutgoingMessage,
+    Quarantine,
+    Receipt,
+    RetryLater,
+    ReturnToDraft,
+)
 
 log = logging.getLogger(__name__)
 
-# Client errors that concern the message itself: it goes back to the author as a draft.
-_RETURN_TO_DRAFT_STATUSES = {400, 413}
 # Never wait longer than this even if the server's Retry-After asks for more.
-_MAX_RETRY_AFTER_S = 600.0
+MAX_RETRY_AFTER_S = 600.0
 
+CONNECTED = "Connected to the registry server."
 SIGN_IN_AGAIN = "Sign in again to send your messages; they are kept until then."
 NOT_SIGNED_IN = "You are not signed in to the registry server."
 TOKEN_REJECTED = "The registry server did not accept your sign-in (it may have expired)."
+UNEXPECTED = "The sync pass failed unexpectedly; it will be retried."
+NOT_SENT = "The message could not be sent; it will be retried."
+NOT_STORED = (
+    "The registry server's answer for this message could not be stored; it will be sent again."
+)
+
+_STATE_OF: dict[type, str] = {
+    Receipt: "receipted",
+    ReturnToDraft: "draft",
+    Quarantine: "rejected",
+    RetryLater: "queued",
+}
 
 
 class _SessionLike(Protocol):
@@ -66,6 +99,9 @@ class SyncEngine:
         *,
         interval_s: float = 30.0,
         retry_s: float = 5.0,
+        max_backoff_s: float = 300.0,
+        batch_size: int = 100,
+        rng: random.Random | None = None,
     ) -> None:
         self.cache = cache
         self.api = api
@@ -73,16 +109,34 @@ class SyncEngine:
         self.events = events
         self.interval_s = interval_s
         self.retry_s = retry_s
-        self.online: bool | None = None
-        self.last_error: str | None = None
-        self._backoff = Backoff(retry_s, max(retry_s, interval_s))
+        # The server refuses larger batches as a whole; more would quarantine good messages.
+        self.batch_size = max(1, min(int(batch_size), MAX_SYNC_BATCH_SIZE))
+        self._backoff = Backoff(retry_s, max(retry_s, max_backoff_s), rng=rng)
+        self._status = SyncStatus()
+        self._status_lock = threading.Lock()
+        # Monotonic twin of status.server_wait_until: the server's Retry-After deadline.
+        self._server_deadline: float | None = None
         self._wake = threading.Event()
+        self._cancel = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
     def owner(self) -> str:
         return self.session.username
+
+    @property
+    def status(self) -> SyncStatus:
+        """The latest snapshot (immutable; safe to read from any thread)."""
+        return self._status
+
+    @property
+    def online(self) -> bool | None:
+        return self._status.online
+
+    @property
+    def last_error(self) -> str | None:
+        return self._status.last_error
 
     # -- control --------------------------------------------------------------------------
 
@@ -99,8 +153,15 @@ class SyncEngine:
             self._thread.join(timeout)
 
     def request_sync(self) -> None:
-        """Run a pass now (e.g. after Submit, or when the user presses "Send now")."""
+        """Run a pass now (after Submit, or "Send now"), skipping our own backoff; the server's
+        Retry-After still holds: the pass starts when it has run out."""
         self._wake.set()
+
+    def cancel(self) -> None:
+        """End the running pass after the request in flight (its answers are recorded); the
+        messages not sent yet stay queued. The engine then waits for the interval or a wake."""
+        self._wake.clear()
+        self._cancel.set()
 
     @property
     def running(self) -> bool:
@@ -122,75 +183,126 @@ class SyncEngine:
                 self._wake.wait()
             elif delay > 0:
                 self._wake.wait(delay)
+            self._wait_for_server()
             if self._stopping.is_set():
                 break
             # Cleared before the pass: a request during the pass triggers one more pass.
             self._wake.clear()
             delay = self._pass()
 
+    def _wait_for_server(self) -> None:
+        """Nothing is sent before the server's Retry-After deadline, even after a wake."""
+        while not self._stopping.is_set() and self._server_deadline is not None:
+            remaining = self._server_deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._stopping.wait(remaining)
+
     def _pass(self) -> float | None:
         """One pass; returns the delay before the next one (None: only when woken)."""
+        self._cancel.clear()
         try:
             token = self.session.token()
             if token is None:
                 self._sign_in_required(NOT_SIGNED_IN)
-                return None
-            self._send_outbox(token)
+                return self._waiting(None)
+            self._begin_pass()
+            if not self._send_outbox(token):
+                log.info("Sync pass cancelled")
+                return self._waiting(self.interval_s)
             self._refresh_reminders(token)
         except _StopPass as stop:
-            return stop.delay
+            return self._waiting(stop.delay)
         except Exception:
             # A bug must not kill the thread; the outbox stays durable in SQLite.
             log.exception("Sync pass failed unexpectedly")
-            self.last_error = "The sync pass failed unexpectedly; it will be retried."
-            return self._backoff.next_delay()
+            self._error(UNEXPECTED)
+            return self._waiting(self._backoff.next_delay())
         self._backoff.reset()
-        self.last_error = None
+        now = _now()
+        self._set_status(
+            syncing=False,
+            last_error=None,
+            last_error_at=None,
+            last_success_at=now,
+            next_attempt_at=now + timedelta(seconds=self.interval_s),
+        )
         return self.interval_s
 
-    def _send_outbox(self, token: str) -> None:
-        # One message per claim: a pass stopped by a failure never leaves others "sending".
-        while not self._stopping.is_set():
-            claimed = self.cache.messages.claim_for_sending(self.owner, limit=1)
-            if not claimed:
-                return
-            record = claimed[0]
-            self._state_changed(record.id, "sending")
-            self._send_one(token, record)
+    def _begin_pass(self) -> None:
+        changes: dict[str, Any] = {"syncing": True, "done": 0, "next_attempt_at": None}
+        if self._server_deadline is not None and self._server_deadline <= time.monotonic():
+            self._server_deadline = None
+            changes["server_wait_until"] = None
+        changes["total"] = self.cache.messages.count_unsent(self.owner)
+        self._set_status(**changes)
 
-    def _send_one(self, token: str, record: Any) -> None:
+    def _waiting(self, delay: float | None) -> float | None:
+        next_at = None if delay is None else _now() + timedelta(seconds=delay)
+        self._set_status(syncing=False, next_attempt_at=next_at)
+        return delay
+
+    def _send_outbox(self, token: str) -> bool:
+        """Send batch after batch until nothing is queued; False when cancelled or stopping."""
+        while True:
+            if self._cancel.is_set() or self._stopping.is_set():
+                return False
+            claimed = self.cache.messages.claim_outgoing(self.owner, self.batch_size)
+            if not claimed:
+                return True
+            self._states_changed([(m.id, "sending") for m in claimed])
+            self._send_batch(token, claimed)
+
+    def _send_batch(self, token: str, claimed: Sequence[OutgoingMessage]) -> None:
+        if self._cancel.is_set() or self._stopping.is_set():
+            self._release(claimed)
+            return
         try:
-            result = self.api.submit(token, record.body, record.idempotency_key)
+            results = self.api.submit_batch(token, [(m.idempotency_key, m.body) for m in claimed])
         except AuthError as exc:
-            self._requeue(record.id, exc.message)
+            self._release(claimed)  # not an attempt: nothing was looked at by the server
             self._sign_in_required(TOKEN_REJECTED)
             raise _StopPass(None) from exc
         except (NetworkError, ServerError) as exc:
-            self._requeue(record.id, exc.message)
-            raise _StopPass(self._failure_delay(exc)) from exc
+            delay = self._failure_delay(exc)
+            self._settle([RetryLater(m.id, exc.message) for m in claimed])
+            raise _StopPass(delay) from exc
         except ApiError as exc:
-            if exc.status in _RETURN_TO_DRAFT_STATUSES:
-                self.cache.messages.mark_returned_to_draft(record.id, [], exc.message)
-                self._state_changed(record.id, "draft")
-                return
-            self._requeue(record.id, exc.message)
-            raise _StopPass(self._failure_delay(exc)) from exc
+            if exc.status == 413 and len(claimed) > 1:
+                # Too large as a whole (a proxy's limit, or very large messages): halve it.
+                self._send_halves(token, claimed)
+            else:
+                self._refused_whole(claimed, exc)
+            return
         except Exception:
-            self._requeue(record.id, "The message could not be sent; it will be retried.")
+            self._settle([RetryLater(m.id, NOT_SENT) for m in claimed])
             raise
-        self._set_online(True, "Connected to the registry server.")
-        if isinstance(result, Receipted):
-            self.cache.messages.mark_receipted(record.id, result.receipt)
-            log.info("Message %s receipted (replay=%s)", record.id, result.replay)
-            self._state_changed(record.id, "receipted")
-        elif isinstance(result, Invalid):
-            self.cache.messages.mark_returned_to_draft(record.id, result.issues, result.detail)
-            log.info("Message %s returned to draft with %d issue(s)", record.id, len(result.issues))
-            self._state_changed(record.id, "draft")
-        elif isinstance(result, Conflict):
-            self.cache.messages.mark_rejected(record.id, result.detail)
-            log.warning("Message %s rejected: idempotency key conflict", record.id)
-            self._state_changed(record.id, "rejected")
+        self._set_online(True, CONNECTED)
+        outcomes = [_outcome(m, r) for m, r in zip(claimed, results, strict=True)]
+        if not self._settle(outcomes):
+            self._error(NOT_STORED)
+            raise _StopPass(self._backoff.next_delay())
+
+    def _send_halves(self, token: str, claimed: Sequence[OutgoingMessage]) -> None:
+        half = len(claimed) // 2
+        try:
+            self._send_batch(token, claimed[:half])
+        except BaseException:
+            self._release(claimed[half:])
+            raise
+        self._send_batch(token, claimed[half:])
+
+    def _refused_whole(self, claimed: Sequence[OutgoingMessage], exc: ApiError) -> None:
+        """A 4xx for the whole request: sending the same again would be refused again."""
+        self._set_online(True, CONNECTED)
+        if exc.status == 413:  # a single message too large even alone: its author must act
+            self._settle([ReturnToDraft(m.id, [], exc.message) for m in claimed])
+            return
+        log.warning("The server refused a whole batch (HTTP %s); quarantined", exc.status)
+        self._settle([Quarantine(m.id, exc.message) for m in claimed])
+        self._error(exc.message)
+        # The next batch would most likely meet the same refusal: stop and back off.
+        raise _StopPass(self._backoff.next_delay())
 
     def _refresh_reminders(self, token: str) -> None:
         try:
@@ -200,42 +312,121 @@ class SyncEngine:
             raise _StopPass(None) from exc
         except ApiError as exc:
             raise _StopPass(self._failure_delay(exc)) from exc
-        self._set_online(True, "Connected to the registry server.")
+        self._set_online(True, CONNECTED)
         self.cache.reminders.replace_all(self.owner, reminders, fetched_at)
         self.events.publish(RemindersUpdated(fetched_at=fetched_at))
 
-    # -- helpers --------------------------------------------------------------------------
+    # -- recording ------------------------------------------------------------------------
 
-    def _requeue(self, message_id: str, error: str) -> None:
-        self.cache.messages.mark_failed_attempt(message_id, error)
-        self._state_changed(message_id, "queued")
+    def _settle(self, outcomes: list[Outcome]) -> bool:
+        """Record a batch's outcomes in one transaction and tell the UI; False when some
+        answers could not be stored (those messages are queued again or left `sending`)."""
+        stored = True
+        try:
+            self.cache.messages.record_outcomes(outcomes)
+        except Exception:
+            log.exception("Could not record a batch's outcomes; recording them one by one")
+            outcomes = [self._record_alone(o) for o in outcomes]
+            stored = not any(isinstance(o, RetryLater) for o in outcomes)
+        self._states_changed([(o.message_id, _STATE_OF[type(o)]) for o in outcomes])
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            state = _STATE_OF[type(outcome)]
+            counts[state] = counts.get(state, 0) + 1
+            log.debug("Message %s -> %s", outcome.message_id, state)
+        log.info("Batch of %d settled: %s", len(outcomes), counts)
+        unsent = self._outbox_changed()
+        done = self._status.done + sum(not isinstance(o, RetryLater) for o in outcomes)
+        self._set_status(done=done, total=done + unsent)
+        return stored
+
+    def _record_alone(self, outcome: Outcome) -> Outcome:
+        try:
+            self.cache.messages.record_outcomes([outcome])
+            return outcome
+        except Exception:
+            log.exception("Could not record the outcome for message %s", outcome.message_id)
+        retry = RetryLater(outcome.message_id, NOT_STORED)
+        self.cache.messages.record_outcomes([retry])  # if even this fails: queued at restart
+        return retry
+
+    def _release(self, claimed: Sequence[OutgoingMessage]) -> None:
+        if not claimed:
+            return
+        self.cache.messages.release_claims([m.id for m in claimed])
+        self._states_changed([(m.id, "queued") for m in claimed])
+        self._outbox_changed()
+
+    # -- status and events ----------------------------------------------------------------
 
     def _failure_delay(self, exc: ApiError) -> float:
-        self.last_error = exc.message
-        self._set_online(False, exc.message)
+        """Back off after a failure, never less than the server's Retry-After (capped)."""
+        now = _now()
         delay = self._backoff.next_delay()
+        changes: dict[str, Any] = {"last_error": exc.message, "last_error_at": now}
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
-            delay = max(delay, min(retry_after, _MAX_RETRY_AFTER_S))
+            wait = min(max(float(retry_after), 0.0), MAX_RETRY_AFTER_S)
+            self._server_deadline = time.monotonic() + wait
+            changes["server_wait_until"] = now + timedelta(seconds=wait)
+            delay = max(delay, wait)
+        self._set_online(False, exc.message)
+        self._set_status(**changes)
         log.info("Sync paused for %.1f s: %s", delay, exc.message)
         return delay
 
+    def _error(self, message: str) -> None:
+        self._set_status(last_error=message, last_error_at=_now())
+
     def _sign_in_required(self, reason: str) -> None:
         if reason == TOKEN_REJECTED:  # the server answered, so it is reachable
-            self._set_online(True, "Connected to the registry server.")
-        self.last_error = f"{reason} {SIGN_IN_AGAIN}"
+            self._set_online(True, CONNECTED)
+        detail = f"{reason} {SIGN_IN_AGAIN}"
+        self._error(detail)
         log.info("Sync stopped until the user signs in again")
-        self.events.publish(SignInRequired(detail=self.last_error))
+        self.events.publish(SignInRequired(detail=detail))
 
     def _set_online(self, online: bool, detail: str) -> None:
-        if self.online is online:
+        if self._status.online is online:
             return
-        self.online = online
+        self._set_status(online=online)
         self.events.publish(ConnectivityChanged(online=online, detail=detail))
 
-    def _state_changed(self, message_id: str, state: str) -> None:
-        self.events.publish(MessageStateChanged(message_id=message_id, state=state))
-        self._outbox_changed()
+    def _set_status(self, **changes: Any) -> None:
+        with self._status_lock:
+            status = dataclasses.replace(self._status, **changes)
+            if status == self._status:
+                return
+            self._status = status
+        self.events.publish(SyncStatusChanged(status=status))
 
-    def _outbox_changed(self) -> None:
-        self.events.publish(OutboxChanged(unsent=self.cache.messages.count_unsent(self.owner)))
+    def _states_changed(self, states: list[tuple[str, str]]) -> None:
+        publish = self.events.publish
+        for message_id, state in states:
+            publish(MessageStateChanged(message_id=message_id, state=state))
+
+    def _outbox_changed(self) -> int:
+        unsent = self.cache.messages.count_unsent(self.owner)
+        self.events.publish(OutboxChanged(unsent=unsent))
+        return unsent
+
+
+def _outcome(message: OutgoingMessage, result: ItemResult) -> Outcome:
+    """What one item's answer means for the message."""
+    match result:
+        case Receipted(receipt=receipt):
+            return Receipt(message.id, receipt)
+        case Invalid(issues=issues, detail=detail):
+            return ReturnToDraft(message.id, issues, detail)
+        case Conflict(detail=detail):
+            return Quarantine(message.id, detail)
+        case Refused(detail=detail):
+            # Bad key or too large: the author must change something and submit again.
+            return ReturnToDraft(
+                message.id, [], f"The registry server refused the message: {detail}"
+            )
+    raise TypeError(f"Unknown result {type(result).__name__}")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,23 +1,38 @@
-"""POST /messages: submit one message under an Idempotency-Key."""
+"""POST /messages: submit one message under an Idempotency-Key; POST /messages/batch: many."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from desktop_app.forms import Catalogue
+from registry_server.accounts import Principal
 from registry_server.deps import CatalogueDep, PrincipalDep, SettingsDep
-from registry_server.schemas import InvalidMessage, MessageBody, Problem, ReceiptOut
+from registry_server.schemas import (
+    BatchRequest,
+    BatchResults,
+    InvalidMessage,
+    MessageBody,
+    Problem,
+    ReceiptOut,
+)
+from registry_server.settings import ServerSettings
 from registry_server.submissions import (
     SubmissionRefused,
+    parse_batch,
     parse_body,
     parse_idempotency_key,
     submit,
+    submit_batch,
 )
 
 router = APIRouter(tags=["messages"])
+
+BATCH_PATH = "/messages/batch"
 
 
 @router.post(
@@ -69,3 +84,60 @@ async def post_message(
     except SubmissionRefused as refused:
         return JSONResponse(refused.payload(), status_code=refused.status)
     return JSONResponse(accepted.receipt, status_code=200 if accepted.replay else 201)
+
+
+@router.post(
+    BATCH_PATH,
+    response_model=BatchResults,
+    responses={
+        400: {
+            "model": Problem,
+            "description": 'The body is not {"items": [...]}, or has no items or more than '
+            "the server takes in one batch (100).",
+        },
+        401: {"model": Problem},
+        413: {"model": Problem, "description": "The whole request is over 8 MiB."},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": BatchRequest.model_json_schema()}},
+        }
+    },
+)
+async def post_batch(
+    request: Request,
+    principal: PrincipalDep,
+    catalogue: CatalogueDep,
+    settings: SettingsDep,
+) -> JSONResponse:
+    """Submit up to 100 messages, each with its own idempotency key. Each item's result is
+    what POST /messages would have answered for it alone, in the items' order; the same key
+    twice in one batch is answered as if the two were sent one after the other."""
+    raw = await request.body()
+    try:
+        results = await run_in_threadpool(
+            _batch, raw, request.app.state.session_factory, catalogue, principal, settings
+        )
+    except SubmissionRefused as refused:
+        return JSONResponse(refused.payload(), status_code=refused.status)
+    return JSONResponse({"results": results})
+
+
+def _batch(
+    raw: bytes,
+    session_factory: sessionmaker[Session],
+    catalogue: Catalogue,
+    principal: Principal,
+    settings: ServerSettings,
+) -> list[dict[str, Any]]:
+    # Parsing runs here too, off the event loop: a batch is up to 8 MiB of JSON.
+    items = parse_batch(raw, settings.max_batch_items)
+    return submit_batch(
+        session_factory,
+        catalogue,
+        principal,
+        items,
+        settings.today(),
+        max_body_bytes=settings.max_body_bytes,
+    )

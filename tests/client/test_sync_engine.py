@@ -6,12 +6,15 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from desktop_app.app import build_services
 from desktop_app.auth import Session, SessionService, TokenStore
+from desktop_app.config import Settings
 from desktop_app.events import (
     ConnectivityChanged,
     EventBus,
@@ -19,11 +22,13 @@ from desktop_app.events import (
     OutboxChanged,
     RemindersUpdated,
     SignInRequired,
+    SyncStatusChanged,
 )
-from desktop_app.forms import body_sha256, generate_identity_number
+from desktop_app.forms import Catalogue, body_sha256, generate_identity_number
+from desktop_app.forms.examples import example_values
 from desktop_app.sync.api_client import ApiClient
 from desktop_app.sync.engine import SyncEngine
-from local_cache import Cache, MessageRecord, MessageState
+from local_cache import Cache, MessageRecord, MessageState, Quarantine
 from tests.support.live_server import LiveServer
 
 from .conftest import wait_for
@@ -62,7 +67,7 @@ def make_engine(
 ) -> Iterator[Callable[..., SyncEngine]]:
     engines: list[SyncEngine] = []
 
-    def make(**kwargs: float) -> SyncEngine:
+    def make(**kwargs: float | int) -> SyncEngine:
         engine = SyncEngine(cache, api, session, bus, **kwargs)
         engines.append(engine)
         engine.start()
@@ -189,7 +194,7 @@ def test_a_rejected_token_asks_for_sign_in_and_keeps_the_message(
     time.sleep(0.3)  # several intervals: the engine must not keep sending
     kept = cache.messages.get(record.id)
     assert kept.state == MessageState.QUEUED
-    assert kept.attempts == 1
+    assert kept.attempts == 0  # released, not failed: the server never looked at it
     assert kept.idempotency_key == record.idempotency_key
     assert len(recorder.of(SignInRequired)) == 1
     assert engine.running
@@ -268,6 +273,178 @@ def test_a_message_too_large_for_the_server_goes_back_to_draft(
         assert server.message_count() == 0
     returned = cache.messages.get(record.id)
     assert returned.last_error and returned.last_error.startswith(
-        "The registry server refused the request"
+        "The registry server refused the message: "
     )
     assert [e.state for e in recorder.of(MessageStateChanged)] == ["sending", "draft"]
+
+
+# --- batches (POST /messages/batch) -----------------------------------------------------------
+
+
+@pytest.fixture
+def queue_many(cache: Cache, catalogue: Catalogue) -> Callable[[int], list[str]]:
+    """Queue `count` valid messages straight through the cache (one set of synthetic answers:
+    the server takes the same patient's report more than once)."""
+    definition = catalogue.latest("breast", "assessment")
+    values = example_values(definition, random.Random(7))
+    sent = definition.submitted_values(values)
+
+    def queue(count: int) -> list[str]:
+        ids = []
+        for _ in range(count):
+            record = cache.messages.create_draft(
+                "demo", "breast", "assessment", definition.version, values
+            )
+            body = {
+                "message_id": record.id,
+                "registry": "breast",
+                "form": "assessment",
+                "version": definition.version,
+                "values": sent,
+            }
+            cache.messages.submit(record.id, body)
+            ids.append(record.id)
+        return ids
+
+    return queue
+
+
+def _passes_done(recorder: Recorder) -> int:
+    ended, syncing = 0, False
+    for event in recorder.of(SyncStatusChanged):
+        if syncing and not event.status.syncing:
+            ended += 1
+        syncing = event.status.syncing
+    return ended
+
+
+def test_an_outbox_goes_in_batches_with_progress(
+    cache: Cache,
+    server: LiveServer,
+    make_engine: Callable[..., SyncEngine],
+    queue_many: Callable[[int], list[str]],
+    recorder: Recorder,
+) -> None:
+    ids = queue_many(25)
+
+    engine = make_engine(interval_s=30.0, retry_s=0.2, batch_size=10)
+    wait_for(lambda: _passes_done(recorder) == 1)
+
+    assert {cache.messages.get(i).state for i in ids} == {MessageState.RECEIPTED}
+    assert server.message_count() == 25
+    assert len(cache.receipts.list("demo")) == 25
+    progress = [(e.status.done, e.status.total) for e in recorder.of(SyncStatusChanged)]
+    steps = [p for i, p in enumerate(progress) if i == 0 or p != progress[i - 1]]
+    assert steps == [(0, 25), (10, 25), (20, 25), (25, 25)]
+    assert [e.unsent for e in recorder.of(OutboxChanged)] == [25, 15, 5, 0]
+    status = engine.status
+    assert (status.syncing, status.online, status.last_error) == (False, True, None)
+    assert status.last_success_at is not None and status.server_wait_until is None
+
+
+def test_a_batch_settles_receipts_invalid_messages_and_conflicts_together(
+    cache: Cache,
+    api: ApiClient,
+    session: Session,
+    server: LiveServer,
+    make_engine: Callable[..., SyncEngine],
+    queue_many: Callable[[int], list[str]],
+) -> None:
+    good, taken = queue_many(2)
+    # The server already has `taken` under another key: sending it with ours is a 409.
+    body = cache.messages.get(taken).body
+    api.submit(session.token(), body, str(uuid.uuid4()))
+    invalid = cache.messages.create_draft("demo", "breast", "assessment", 1)
+    cache.messages.submit(
+        invalid.id,
+        {
+            "message_id": invalid.id,
+            "registry": "breast",
+            "form": "assessment",
+            "version": 1,
+            "values": {"patient_id": "12345678901"},
+        },
+    )
+
+    make_engine(interval_s=30.0, retry_s=0.2)
+    wait_for(lambda: cache.messages.get(invalid.id).state == MessageState.DRAFT)
+
+    assert cache.messages.get(good).state == MessageState.RECEIPTED
+    rejected = cache.messages.get(taken)
+    assert rejected.state == MessageState.REJECTED and rejected.last_error
+    assert any(i["path"] == "patient_id" for i in cache.messages.get(invalid.id).server_issues)
+    assert server.message_count() == 2  # `good`, and `taken` under the other key
+    assert cache.messages.outbox_summary("demo").quarantined == 1
+
+
+def test_cancel_ends_the_pass_after_the_batch_in_flight(
+    cache: Cache,
+    server: LiveServer,
+    bus: EventBus,
+    make_engine: Callable[..., SyncEngine],
+    queue_many: Callable[[int], list[str]],
+    recorder: Recorder,
+) -> None:
+    ids = queue_many(20)
+    engines: list[SyncEngine] = []
+
+    def cancel_on_first_receipt(event: object) -> None:
+        # Runs on the engine's thread right after the first batch is recorded.
+        if isinstance(event, MessageStateChanged) and event.state == "receipted" and engines:
+            engines[0].cancel()
+
+    bus.subscribe(cancel_on_first_receipt)
+    engines.append(make_engine(interval_s=600.0, retry_s=600.0, batch_size=5))
+    wait_for(lambda: _passes_done(recorder) == 1)
+
+    states = [cache.messages.get(i) for i in ids]
+    assert [r.state for r in states] == [MessageState.RECEIPTED] * 5 + [MessageState.QUEUED] * 15
+    assert {r.attempts for r in states[5:]} == {0}
+    assert server.message_count() == 5
+    assert recorder.of(RemindersUpdated) == []  # the pass ended there
+    assert engines[0].status.syncing is False
+
+
+def test_services_send_now_retry_and_cancel(
+    tmp_path: Path, server: LiveServer, queue_many: Callable[[int], list[str]]
+) -> None:
+    settings = Settings(
+        server_url=server.url,
+        ca_bundle=str(server.ca_path),
+        data_dir=tmp_path / "services",
+        sync_interval_s=600.0,
+        retry_interval_s=600.0,
+        sync_batch_size=3,
+    )
+    services = build_services(settings)
+    try:
+        services.send_now()  # no engine: nothing happens, nothing fails
+        services.cancel_sync()
+        assert services.retry([]) == 0
+        session = services.sessions.sign_in("demo", "demo")
+        engine = services.start_sync(session)
+        assert engine.batch_size == 3
+        assert services.api.timeout == settings.request_timeout_s == 15.0
+        wait_for(lambda: engine.status.last_success_at is not None)
+
+        record = services.drafts.new_draft("demo", "breast", "assessment")
+        definition = services.catalogue.get("breast", "assessment", record.form_version)
+        assert not services.drafts.submit(record.id, example_values(definition, random.Random(5)))
+        services.send_now()
+        wait_for(lambda: services.cache.messages.get(record.id).state == MessageState.RECEIPTED)
+
+        # A quarantined message: "Retry" queues it again with the same key and sends it.
+        again = services.drafts.new_draft("demo", "breast", "assessment")
+        assert not services.drafts.submit(again.id, example_values(definition, random.Random(6)))
+        key = services.cache.messages.get(again.id).idempotency_key
+        services.stop_sync()
+        services.cache.messages.claim_outgoing("demo")
+        services.cache.messages.record_outcomes([Quarantine(again.id, "Refused for the test.")])
+        engine = services.start_sync(session)
+        assert services.retry([again.id, record.id]) == 1
+        wait_for(lambda: services.cache.messages.get(again.id).state == MessageState.RECEIPTED)
+        assert services.cache.messages.get(again.id).idempotency_key == key
+        services.cancel_sync()  # idle: a no-op
+        assert engine.running
+    finally:
+        services.shutdown()

@@ -3,15 +3,16 @@ a message on every form of the catalogue."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from desktop_app.auth import Session, SessionService, TokenStore
-from desktop_app.forms import Catalogue, load_catalogue
+from desktop_app.forms import Catalogue, example_values, load_catalogue
 from desktop_app.sync.api_client import ApiClient
-from local_cache import Cache, open_cache
+from local_cache import Cache, MessageRecord, open_cache
 from tests.support.live_server import LiveServer
 
 DEMO_USER = ("demo", "demo")  # made by the server's demo data
@@ -52,3 +53,32 @@ def session(api: ApiClient, cache: Cache, server: LiveServer) -> Iterator[Sessio
     signed_in = sessions.sign_in(*DEMO_USER)
     yield signed_in
     sessions.sign_out(signed_in)
+
+
+def queue_messages(
+    cache: Cache,
+    catalogue: Catalogue,
+    count: int,
+    *,
+    owner: str = DEMO_USER[0],
+    seed: int = 0,
+) -> list[MessageRecord]:
+    """`count` valid breast assessments (synthetic answers) queued in the outbox, as the
+    client's DraftService leaves them: draft, then submit with the body frozen and a key."""
+    definition = catalogue.latest("breast", "assessment")
+    rng = random.Random(seed)
+    queued = []
+    for _ in range(count):
+        values = definition.submitted_values(example_values(definition, rng))
+        record = cache.messages.create_draft(
+            owner, definition.registry, definition.form, definition.version, values
+        )
+        body = {
+            "message_id": record.id,
+            "registry": definition.registry,
+            "form": definition.form,
+            "version": definition.version,
+            "values": values,
+        }
+        queued.append(cache.messages.submit(record.id, body))
+    return queued

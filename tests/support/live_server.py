@@ -14,6 +14,10 @@ for the next request, without a restart; `set_today(None)` goes back to the real
 (SQLite in `data_dir` unless `database_url` is given) is reachable while the server is stopped,
 through `session_factory`, `message_count()`, `add_user()`, `add_reminder()` and
 `expire_tokens()`.
+
+`wrap_app` wraps the ASGI app (e.g. `tests.support.server_faults.ServerFaults`) on every start.
+TLS 1.3 session tickets are off, so after the handshake the server sends nothing but answers:
+`tests.support.fault_proxy` relies on that to tell where an answer begins.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -31,6 +36,7 @@ import trustme
 import uvicorn
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp
 
 from registry_server.accounts import create_user, get_or_create_unit
 from registry_server.app import create_app
@@ -68,6 +74,7 @@ class LiveServer:
         max_body_bytes: int | None = None,
         tls: tuple[Path, Path, Path] | None = None,
         today: datetime.date | None = None,
+        wrap_app: Callable[[ASGIApp], ASGIApp] | None = None,
     ) -> None:
         """`tls` = (ca_path, cert_path, key_path) to serve another certificate than trustme's."""
         self.data_dir = Path(data_dir)
@@ -86,6 +93,7 @@ class LiveServer:
         )
         self.database_url: str = self.settings.database_url
         self.port: int | None = port
+        self.wrap_app = wrap_app
         self.ca_path, self._certfile, self._keyfile = tls or self._trustme_files()
         # The helper's own engine: usable before start() and while the server is stopped.
         self._engine = make_engine(self.database_url)
@@ -111,7 +119,9 @@ class LiveServer:
         """Start (again) on the same port with the same database; a no-op when running."""
         if self._thread is not None:
             return self
-        app = create_app(self.settings)
+        app: ASGIApp = create_app(self.settings)
+        if self.wrap_app is not None:
+            app = self.wrap_app(app)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -132,6 +142,11 @@ class LiveServer:
             lifespan="on",
             timeout_graceful_shutdown=2,
         )
+        config.load()
+        # No NewSessionTicket after the handshake: the server's first bytes on a connection
+        # are then the first answer (the fault proxy finds answers that way).
+        assert config.ssl is not None
+        config.ssl.num_tickets = 0
         server = _AbruptServer(config)
         thread = threading.Thread(
             target=server.run,
