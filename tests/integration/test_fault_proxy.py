@@ -270,3 +270,28 @@ def test_retry_after_check() -> None:
     assert retry_after_violations(patient) == []
     hasty = [served(10.0, 503, 1.0), served(10.2, 201), served(10.99, 201), served(11.2, 201)]
     assert len(retry_after_violations(hasty)) == 2
+
+
+def test_an_answer_the_client_never_read_does_not_bind_it() -> None:
+    def served(at: float, port: int, retry_after: float | None = None) -> ServedRequest:
+        status = 201 if retry_after is None else 503
+        return ServedRequest(at, "POST", "/api/v1/messages/batch", status, retry_after, True, port)
+
+    # The 503 on port 1 was the last answer there and the proxy withheld it; the client
+    # retried on a new connection (port 2) at once, as it should.
+    log = [served(10.0, 1), served(10.1, 1, retry_after=1.0), served(10.2, 2)]
+    assert len(retry_after_violations(log)) == 1
+    assert retry_after_violations(log, withheld_ports={1}) == []
+    # A withheld port's earlier answers were read: only the last one is excused.
+    read_then_cut = [served(10.0, 1, retry_after=1.0), served(10.5, 1), served(10.6, 2)]
+    assert len(retry_after_violations(read_then_cut, withheld_ports={1})) == 2
+
+
+def test_the_proxy_names_the_connections_whose_answer_it_withheld(
+    server: LiveServer, bearer: dict, body: dict
+) -> None:
+    with FaultProxy(server.port, mode="reset_after", probability=1.0) as proxy:
+        with _client(proxy.url, server) as client, pytest.raises(httpx.TransportError):
+            _post(client, bearer, body, str(uuid.uuid4()))
+        stats = proxy.stats
+    assert stats.faults["reset_after"] == 1 and len(stats.withheld_ports) == 1

@@ -131,7 +131,7 @@ def _sync_through_faults(
     assert {r.id: r.receipt_id for r in records.values()} == {
         row.message_id: row.receipt_id for row in stored
     }
-    assert_retry_after_respected(faults.log)
+    assert_retry_after_respected(faults.log, stats.withheld_ports)
     refusals = len(faults.refusals())
     print(f"{mode}/{server_probability}: {seconds:.1f} s, {stats}, refusals {refusals}")
     return SyncRun(stats, faults, seconds)

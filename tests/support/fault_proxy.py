@@ -67,6 +67,9 @@ class ProxyStats:
     sliced_pieces: int = 0
     sliced_bytes: int = 0
     opaque_connections: int = 0  # connections whose data was not TLS
+    # The proxy's own ports towards the server on connections whose last answer it withheld
+    # (reset_after, hold): the server sent that answer, the client never read it.
+    withheld_ports: frozenset[int] = frozenset()
 
     @property
     def faulted(self) -> int:
@@ -83,6 +86,7 @@ class _Counters:
     sliced_pieces: int = 0
     sliced_bytes: int = 0
     opaque_connections: int = 0
+    withheld_ports: set[int] = field(default_factory=set)
 
 
 class _Reset(Exception):
@@ -159,6 +163,7 @@ class FaultProxy:
                 sliced_pieces=counts.sliced_pieces,
                 sliced_bytes=counts.sliced_bytes,
                 opaque_connections=counts.opaque_connections,
+                withheld_ports=frozenset(counts.withheld_ports),
             )
 
     def start(self, timeout: float = 10.0) -> FaultProxy:
@@ -287,9 +292,7 @@ class FaultProxy:
                 kind, length = record[0], len(record) - 5
                 if kind == _APP_DATA and not conn.client_finished:
                     conn.client_finished = True  # its Finished (or an encrypted alert)
-                elif (
-                    kind == _APP_DATA and not conn.in_request and length > _MAX_ALERT_LENGTH
-                ):
+                elif kind == _APP_DATA and not conn.in_request and length > _MAX_ALERT_LENGTH:
                     conn.in_request = True
                     conn.fault = self._decide()
                     if conn.fault == "reset_before":
@@ -334,6 +337,8 @@ class FaultProxy:
                     conn.in_request = False  # the answer begins: the next client data is new
                     with self._lock:
                         self._counts.answers += 1
+                    if conn.fault in ("reset_after", "hold"):
+                        self._withheld(conn)
                     if conn.fault == "reset_after":
                         raise _Reset
                     if conn.fault == "hold":
@@ -348,6 +353,12 @@ class FaultProxy:
             if pending:
                 writer.write(bytes(pending))
                 await writer.drain()
+
+    def _withheld(self, conn: _Connection) -> None:
+        sockname = conn.server_writer.get_extra_info("sockname")
+        if sockname is not None:
+            with self._lock:
+                self._counts.withheld_ports.add(sockname[1])
 
     def _records(self, conn: _Connection, buffer: bytearray) -> list[bytes]:
         """Take the complete TLS records off the front of `buffer`; mark non-TLS as opaque."""
