@@ -37,6 +37,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--ca-bundle", metavar="FILE", help="PEM file of the CA that issued the server certificate"
     )
+    parser.add_argument(
+        "--use-system-trust",
+        action="store_true",
+        help="also trust the CAs of the operating system's certificate store",
+    )
     parser.add_argument("--data-dir", metavar="DIR", help="folder for the local cache")
     parser.add_argument("--username", metavar="NAME", help="user name to fill in at sign-in")
     parser.add_argument("--language", choices=["en", "nb"], help="language of the forms")
@@ -79,6 +84,7 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "data_dir": args.data_dir,
         "language": args.language,
         "allow_insecure_http": True if args.allow_insecure_http else None,
+        "use_system_trust": True if args.use_system_trust else None,
     }
     return {name: value for name, value in given.items() if value is not None}
 

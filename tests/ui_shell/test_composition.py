@@ -63,6 +63,11 @@ def test_command_line_overrides_only_what_was_given() -> None:
     args = parse_args(["--allow-insecure-http", "--data-dir", "/tmp/x", "--username", "kari"])
     assert settings_overrides(args) == {"allow_insecure_http": True, "data_dir": "/tmp/x"}
     assert args.username == "kari"
+    args = parse_args(["--use-system-trust", "--ca-bundle", "/etc/hospital-ca.pem"])
+    assert settings_overrides(args) == {
+        "use_system_trust": True,
+        "ca_bundle": "/etc/hospital-ca.pem",
+    }
 
 
 def test_main_refuses_plain_http_with_a_clear_message(caplog, tmp_path: Path) -> None:
