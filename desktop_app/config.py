@@ -82,18 +82,22 @@ class Settings:
     def load(cls, config_file: str | Path | None = None, **overrides: Any) -> Settings:
         """Settings from the file (if present), then the environment, then ``overrides``."""
         values: dict[str, Any] = {}
+        sources: dict[str, str] = {}  # where a value came from, for the error message
         path = Path(config_file) if config_file is not None else default_config_file()
         if path.is_file():
             values.update(_read_file(path))
+            sources.update(dict.fromkeys(values, f"in {path}"))
         elif config_file is not None:
             raise SettingsError(f"The settings file {path} does not exist. Check the path.")
         for var, name in ENV_VARS.items():
             raw = os.environ.get(var)
             if raw:
                 values[name] = raw
+                sources[name] = f"from the environment variable {var}"
         _reject_unknown(overrides, "in the arguments")
         values.update(overrides)
-        return cls(**{name: _coerce(name, value) for name, value in values.items()})
+        sources.update(dict.fromkeys(overrides, "in the arguments"))
+        return cls(**{name: _coerce(name, value, sources[name]) for name, value in values.items()})
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -127,13 +131,13 @@ def _field_type(name: str) -> tuple[type, bool]:
     return hint, False
 
 
-def _coerce(name: str, value: Any) -> Any:
+def _coerce(name: str, value: Any, source: str) -> Any:
     """Turn file/env values into the declared type, failing with a sentence naming the setting."""
     kind, optional = _field_type(name)
     if value is None:
         if optional:
             return None
-        raise SettingsError(f"The setting {name} cannot be empty.")
+        raise SettingsError(f"The setting {name} ({source}) cannot be empty.")
     try:
         if kind is bool:
             if isinstance(value, bool):
@@ -150,6 +154,11 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError(value)
         return kind(value)
     except (TypeError, ValueError) as exc:
+        expected = (
+            "true or false (also yes/no, on/off, 1/0)"
+            if kind is bool
+            else {int: "a whole number", float: "a number"}.get(kind, f"a {kind.__name__}")
+        )
         raise SettingsError(
-            f"The setting {name} must be of type {kind.__name__}, not {value!r}."
+            f"The setting {name} ({source}) must be {expected}, not {value!r}."
         ) from exc

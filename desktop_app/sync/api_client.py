@@ -353,7 +353,13 @@ def _tls_message(error: ssl.SSLError, base_url: str) -> str:
             )
         if code == 10 or "expired" in reason.lower():
             return (
-                f"The certificate of {host} has expired. Nothing was sent. Tell your IT department."
+                f"The certificate of {host} has expired (or this computer's date is wrong). "
+                "Nothing was sent. Check the date and time, or tell your IT department."
+            )
+        if code == 9 or "not yet valid" in reason.lower():
+            return (
+                f"The certificate of {host} is not valid yet, so this computer's clock may be "
+                "wrong. Nothing was sent. Check the date and time, or tell your IT department."
             )
         return (
             f"The certificate of {host} is issued by an authority this computer does not trust "

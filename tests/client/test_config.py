@@ -74,3 +74,55 @@ def test_env_strings_become_typed_values(monkeypatch: pytest.MonkeyPatch) -> Non
     assert settings.ca_bundle == "/etc/hospital-ca.pem"
     assert settings.allow_insecure_http is False
     assert settings.autosave_debounce_ms == 250
+
+
+@pytest.mark.parametrize("var", ["REGISTRY_USE_SYSTEM_TRUST", "REGISTRY_ALLOW_INSECURE_HTTP"])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("Yes", True),
+        (" on ", True),
+        ("0", False),
+        ("FALSE", False),
+        ("no", False),
+        ("off", False),
+    ],
+)
+def test_trust_and_http_flags_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, var: str, raw: str, expected: bool
+) -> None:
+    monkeypatch.delenv("REGISTRY_USE_SYSTEM_TRUST", raising=False)
+    monkeypatch.delenv("REGISTRY_ALLOW_INSECURE_HTTP", raising=False)
+    monkeypatch.setenv(var, raw)
+    settings = Settings.load()
+    name = "use_system_trust" if var == "REGISTRY_USE_SYSTEM_TRUST" else "allow_insecure_http"
+    assert getattr(settings, name) is expected
+    # The other flag keeps its safe default.
+    other = "allow_insecure_http" if name == "use_system_trust" else "use_system_trust"
+    assert getattr(settings, other) is False
+
+
+def test_empty_flag_variables_leave_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGISTRY_USE_SYSTEM_TRUST", "")
+    monkeypatch.setenv("REGISTRY_ALLOW_INSECURE_HTTP", "")
+    settings = Settings.load()
+    assert settings.use_system_trust is False
+    assert settings.allow_insecure_http is False
+
+
+@pytest.mark.parametrize("var", ["REGISTRY_USE_SYSTEM_TRUST", "REGISTRY_ALLOW_INSECURE_HTTP"])
+@pytest.mark.parametrize("raw", ["maybe", "2", "enabled", "tru"])
+def test_nonsense_in_a_flag_variable_fails_clearly(
+    monkeypatch: pytest.MonkeyPatch, var: str, raw: str
+) -> None:
+    monkeypatch.setenv(var, raw)
+    name = "use_system_trust" if var == "REGISTRY_USE_SYSTEM_TRUST" else "allow_insecure_http"
+    # Never read as "on": a typo must not open plain http:// or change whom the client trusts.
+    with pytest.raises(SettingsError) as refused:
+        Settings.load()
+    assert name in str(refused.value)
+    assert repr(raw) in str(refused.value)
+    assert var in str(refused.value)  # where to fix it
+    assert "true or false" in str(refused.value)  # and what it may be

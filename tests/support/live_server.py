@@ -16,6 +16,7 @@ through `session_factory`, `message_count()`, `add_user()`, `add_reminder()` and
 `expire_tokens()`.
 
 `wrap_app` wraps the ASGI app (e.g. `tests.support.server_faults.ServerFaults`) on every start.
+`plain_http=True` serves plain http:// without TLS (for the client's development flag only).
 TLS 1.3 session tickets are off, so after the handshake the server sends nothing but answers:
 `tests.support.fault_proxy` relies on that to tell where an answer begins.
 """
@@ -75,6 +76,7 @@ class LiveServer:
         tls: tuple[Path, Path, Path] | None = None,
         today: datetime.date | None = None,
         wrap_app: Callable[[ASGIApp], ASGIApp] | None = None,
+        plain_http: bool = False,
     ) -> None:
         """`tls` = (ca_path, cert_path, key_path) to serve another certificate than trustme's."""
         self.data_dir = Path(data_dir)
@@ -94,6 +96,7 @@ class LiveServer:
         self.database_url: str = self.settings.database_url
         self.port: int | None = port
         self.wrap_app = wrap_app
+        self.plain_http = plain_http
         self.ca_path, self._certfile, self._keyfile = tls or self._trustme_files()
         # The helper's own engine: usable before start() and while the server is stopped.
         self._engine = make_engine(self.database_url)
@@ -109,7 +112,7 @@ class LiveServer:
     def url(self) -> str:
         if self.port is None:
             raise RuntimeError("The server has no port until it is started once.")
-        return f"https://{HOST}:{self.port}"
+        return f"{'http' if self.plain_http else 'https'}://{HOST}:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -134,8 +137,8 @@ class LiveServer:
             app,
             host=HOST,
             port=self.port,
-            ssl_certfile=str(self._certfile),
-            ssl_keyfile=str(self._keyfile),
+            ssl_certfile=None if self.plain_http else str(self._certfile),
+            ssl_keyfile=None if self.plain_http else str(self._keyfile),
             log_config=None,  # leave the test run's logging alone
             log_level="warning",
             access_log=False,
@@ -145,8 +148,9 @@ class LiveServer:
         config.load()
         # No NewSessionTicket after the handshake: the server's first bytes on a connection
         # are then the first answer (the fault proxy finds answers that way).
-        assert config.ssl is not None
-        config.ssl.num_tickets = 0
+        assert (config.ssl is None) == self.plain_http
+        if config.ssl is not None:
+            config.ssl.num_tickets = 0
         server = _AbruptServer(config)
         thread = threading.Thread(
             target=server.run,
