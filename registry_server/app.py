@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
 from desktop_app.forms import load_catalogue
 from registry_server import __version__
@@ -65,6 +66,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         max_batch_bytes=settings.max_batch_bytes,
     )
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(ClientDisconnect, _client_left)
     app.add_exception_handler(Exception, _internal_error)
     return app
 
@@ -82,6 +84,13 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
         {"detail": f"The request is not valid ({problems}). Correct it and send it again."},
         status_code=422,
     )
+
+
+async def _client_left(_request: Request, _exc: Exception) -> Response:
+    # The client went away while sending (closed laptop, killed process): nothing was stored
+    # and nobody reads an answer; not a server error.
+    log.info("A client disconnected before its request was complete")
+    return Response(status_code=400)
 
 
 async def _internal_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -7,14 +7,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-# Any constant shared by all server processes: serialises concurrent upgrades on PostgreSQL.
-_MIGRATION_LOCK_ID = 0x52454749
+# Any constant shared by all server processes: on PostgreSQL, serialises what processes
+# starting at the same time write (the schema upgrade, the demo data).
+_STARTUP_LOCK_ID = 0x52454749
 
 
 def make_engine(database_url: str) -> Engine:
@@ -51,13 +52,19 @@ def upgrade_database(engine: Engine) -> None:
     """Bring the schema to the newest revision (`alembic upgrade head`)."""
     config = alembic_config()
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
-            )
+        take_startup_lock(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     log.info("Database schema is up to date.")
+
+
+def take_startup_lock(connection: Connection | Session) -> None:
+    """On PostgreSQL, wait until no other process holds the start-up lock, and hold it until
+    this transaction ends. Without it, two processes starting on one database both find the
+    schema (or the demo data) missing and both try to make it; one then fails."""
+    bind = connection.get_bind() if isinstance(connection, Session) else connection
+    if bind.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _STARTUP_LOCK_ID})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

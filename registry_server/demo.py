@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry_server.accounts import create_user, get_or_create_unit
+from registry_server.db import take_startup_lock
 from registry_server.models import Reminder, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,9 @@ def seed_demo(session_factory: sessionmaker[Session], catalogue=None) -> list[De
     catalogue = catalogue if catalogue is not None else load_catalogue()
     today = datetime.date.today()
     with session_factory() as session:
+        # Another process starting on the same database waits here until this one's demo data
+        # is committed, then finds it all in place.
+        take_startup_lock(session)
         for account in DEMO_ACCOUNTS:
             unit, _ = get_or_create_unit(
                 session,

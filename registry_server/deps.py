@@ -34,12 +34,16 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 def current_principal(
-    session: Annotated[Session, Depends(get_session)],
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
         raise _unauthorized("You are not signed in; sign in and try again.")
-    principal = principal_for_token(session, credentials.credentials)
+    # A session of its own, closed at once: a request-long session would hold a pooled
+    # connection while the route opens others (submit does), and twenty requests at once
+    # would then wait on each other for the whole pool timeout.
+    with request.app.state.session_factory() as session:
+        principal = principal_for_token(session, credentials.credentials)
     if principal is None:
         raise _unauthorized("Your sign-in has expired or is not valid; sign in again.")
     return principal

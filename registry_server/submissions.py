@@ -118,6 +118,38 @@ def _not_json(reason: object) -> SubmissionRefused:
     )
 
 
+# A message is an object of answers whose repeat groups hold rows: four levels deep. Anything
+# much deeper is refused before it reaches code that recurses (json, pydantic, validation),
+# which would otherwise fail with a RecursionError: a 500 instead of a sentence.
+MAX_DEPTH = 32
+
+
+def _too_deep() -> SubmissionRefused:
+    return SubmissionRefused(
+        422,
+        f"The message body is nested more than {MAX_DEPTH} levels deep; send an object with "
+        "message_id, registry, form, version and values as the form defines them.",
+    )
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether `value` has lists or objects nested more than `limit` levels (no recursion)."""
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        children: Iterable[object]
+        if isinstance(current, dict):
+            children = current.values()
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The body as a dict of the agreed shape, or a 422 saying what is wrong with it."""
     try:
@@ -126,8 +158,12 @@ def parse_body(raw: bytes) -> dict[str, Any]:
             object_pairs_hook=_no_duplicate_keys,
             parse_constant=_no_constants,
         )
+    except RecursionError:
+        raise _too_deep() from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise _not_json(exc) from None
+    if _deeper_than(data, MAX_DEPTH):
+        raise _too_deep()
     return check_body(data)
 
 
@@ -176,9 +212,13 @@ class _Constant:
 
 @dataclass(frozen=True)
 class NotJson:
-    """Stands for an item's message that `parse_body` would have refused as not JSON."""
+    """Stands for an item's message that `parse_body` would have refused as not JSON (or as
+    nested too deeply, when `reason` is None)."""
 
-    reason: str
+    reason: str | None
+
+    def refusal(self) -> SubmissionRefused:
+        return _too_deep() if self.reason is None else _not_json(self.reason)
 
 
 def _first_json_problem(value: object) -> str | None:
@@ -232,6 +272,10 @@ def parse_batch(raw: bytes, max_items: int) -> list[dict[str, Any]]:
 
     try:
         data = json.loads(raw.decode("utf-8"), object_pairs_hook=pairs, parse_constant=constant)
+    except RecursionError:
+        raise _bad_batch(
+            f"The request body is nested too deeply (a message may be {MAX_DEPTH} levels deep)."
+        ) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise _bad_batch(f"The request body is not valid UTF-8 JSON ({exc}).") from None
     if (
@@ -258,8 +302,11 @@ def parse_batch(raw: bytes, max_items: int) -> list[dict[str, Any]]:
             raise _bad_batch(
                 f"items[{index}] must be an object with only idempotency_key and message."
             )
-    if problems:  # rare: find the items they are in
-        for item in items:
+    for item in items:
+        # Depth first: _first_json_problem recurses.
+        if _deeper_than(item.get("message"), MAX_DEPTH):
+            item["message"] = NotJson(None)
+        elif problems:  # rare: find the items they are in
             problem = _first_json_problem(item.get("message"))
             if problem:
                 item["message"] = NotJson(problem)
@@ -529,7 +576,8 @@ class _Item:
     """A batch item whose key and message shape are fine."""
 
     index: int
-    key: str
+    key: str  # canonical: the one stored
+    echo: str  # as sent: the one answered
     body: dict[str, Any]
     canonical: bytes
     sha: str
@@ -603,12 +651,14 @@ def submit_batch(
                     )
             key = parse_idempotency_key(raw_key, _ITEM_KEY)
             if isinstance(message, NotJson):
-                raise _not_json(message.reason)
+                raise message.refusal()
             body = check_body(message)
         except SubmissionRefused as refused:
             results[index] = _refused(echo, refused)
             continue
-        checked.append(_Item(index, key, body, canonical, sha))
+        # A key in capitals is the same key as in lower case, but is answered as it was sent:
+        # the client matches each result to its item by the key.
+        checked.append(_Item(index, key, raw_key, body, canonical, sha))
 
     if checked:
         _submit_checked(session_factory, catalogue, principal, checked, today, results)
@@ -636,14 +686,14 @@ def _submit_checked(
             seen = by_key.get(item.key)
             if seen is not None:
                 results[item.index] = _accepted(
-                    item.key, _replay_or_conflict(*seen, item.sha, principal)
+                    item.echo, _replay_or_conflict(*seen, item.sha, principal)
                 )
                 continue
             _definition, nopho_care = _checked(catalogue, item.body, today)
             if item.body["message_id"] in message_ids:
                 raise _already_received()
         except SubmissionRefused as refused:
-            results[item.index] = _refused(item.key, refused)
+            results[item.index] = _refused(item.echo, refused)
             continue
         stored = _new(
             principal, item.body, item.canonical, item.sha, item.key, now, nopho_care=nopho_care
@@ -653,7 +703,7 @@ def _submit_checked(
         # Later items with this key or message id see it as stored (one after the other).
         by_key[item.key] = (item.sha, principal.unit_id, receipt)
         message_ids.add(item.body["message_id"])
-        results[item.index] = _result(item.key, 201, receipt)
+        results[item.index] = _result(item.echo, 201, receipt)
 
     if not new:
         return
@@ -683,6 +733,6 @@ def _one_by_one(
         try:
             accepted = submit(session_factory, catalogue, principal, item.body, item.key, today)
         except SubmissionRefused as refused:
-            results[item.index] = _refused(item.key, refused)
+            results[item.index] = _refused(item.echo, refused)
         else:
-            results[item.index] = _accepted(item.key, accepted)
+            results[item.index] = _accepted(item.echo, accepted)

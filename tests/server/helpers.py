@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.forms import FormDefinition, example_values, load_catalogue, transfer_flags
+from registry_server.models import Message, Receipt
 
 _CATALOGUE = load_catalogue()
 
@@ -93,3 +97,64 @@ def eligible_body(seed_from: int = 0) -> tuple[FormDefinition, dict]:
             if transfer_flags(definition, body["values"])["nopho_care"]:
                 return definition, body
     raise AssertionError("No childhood form gives a message eligible for NOPHO-Care transfer.")
+
+
+# Batches and what is stored -----------------------------------------------------------------
+
+BATCH_PATH = "/api/v1/messages/batch"
+
+
+def batch_item(body: Any, key: Any = None) -> dict:
+    """One item of a batch request; a fresh key unless `key` is given (any JSON value)."""
+    return {"idempotency_key": str(uuid.uuid4()) if key is None else key, "message": body}
+
+
+def submit_batch(client: httpx.Client, headers: dict, payload: Any) -> httpx.Response:
+    """POST /messages/batch: `payload` is a list of items, another JSON value, or raw bytes."""
+    if isinstance(payload, bytes):
+        return client.post(
+            BATCH_PATH, content=payload, headers={**headers, "Content-Type": "application/json"}
+        )
+    if isinstance(payload, list):
+        payload = {"items": payload}
+    return client.post(BATCH_PATH, json=payload, headers=headers)
+
+
+def rows_per_key(session_factory: sessionmaker[Session], keys: Iterable[str]) -> dict[str, int]:
+    """{key: number of stored messages under it} for every key asked about (0 if none)."""
+    keys = list(keys)
+    with session_factory() as session:
+        stored = session.execute(
+            select(Message.idempotency_key, func.count())
+            .where(Message.idempotency_key.in_(keys))
+            .group_by(Message.idempotency_key)
+        ).all()
+    counts = dict.fromkeys(keys, 0)
+    counts.update({key: count for key, count in stored})
+    return counts
+
+
+def stored_message_ids(session_factory: sessionmaker[Session], message_ids: Iterable[str]) -> set:
+    """Which of `message_ids` are stored (as messages, and each with its receipt)."""
+    ids = list(message_ids)
+    with session_factory() as session:
+        messages = set(
+            session.scalars(select(Message.message_id).where(Message.message_id.in_(ids)))
+        )
+        receipts = set(
+            session.scalars(select(Receipt.message_id).where(Receipt.message_id.in_(ids)))
+        )
+    assert messages == receipts, "a message without its receipt (or the reverse) was stored"
+    return messages
+
+
+def stored_receipt(session_factory: sessionmaker[Session], key: str) -> dict:
+    """The receipt of the message stored under `key`, as the API shows it."""
+    with session_factory() as session:
+        receipt = session.scalar(
+            select(Receipt)
+            .join(Message, Message.message_id == Receipt.message_id)
+            .where(Message.idempotency_key == key)
+        )
+        assert receipt is not None, f"nothing is stored under key {key}"
+        return receipt.to_dict()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import socket
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from desktop_app.forms import body_sha256
 from tests.server.helpers import body_for, catalogue, sign_in, submit, valid_body
@@ -282,3 +286,24 @@ def test_too_few_rows_is_an_issue_on_the_group(client: httpx.Client) -> None:
     assert response.status_code == 422, response.text
     paths = {i["path"] for i in response.json()["issues"]}
     assert "treatment_lines" in paths
+
+
+def test_a_client_leaving_mid_upload_is_no_server_error(
+    client: httpx.Client, live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = sign_in(client)["Authorization"]
+    head = (
+        "POST /api/v1/messages/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {token}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 5000\r\n\r\n"
+    )
+    with caplog.at_level(logging.INFO):
+        raw = socket.create_connection(("127.0.0.1", live_server.port))
+        with live_server.ssl_context().wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(head.encode() + b'{"items": [')  # a laptop closed mid-upload
+        time.sleep(0.3)
+        assert client.get("/api/v1/health").status_code == 200
+
+    assert "disconnected before its request was complete" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert live_server.message_count() == 0
