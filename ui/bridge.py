@@ -14,6 +14,7 @@ from desktop_app.events import (
     OutboxChanged,
     RemindersUpdated,
     SignInRequired,
+    SyncStatusChanged,
 )
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class EventBridge(QObject):
     messageStateChanged = Signal(str, str)  # message id, new state
     remindersUpdated = Signal()
     signInRequired = Signal(str)  # detail
+    syncStatusChanged = Signal(object)  # desktop_app.sync.status.SyncStatus (immutable snapshot)
 
     _received = Signal(object)
 
@@ -65,5 +67,7 @@ class EventBridge(QObject):
                 self.remindersUpdated.emit()
             case SignInRequired(detail=detail):
                 self.signInRequired.emit(detail)
+            case SyncStatusChanged(status=status):
+                self.syncStatusChanged.emit(status)
             case _:
                 log.debug("Ignoring unknown event %s", type(event).__name__)

@@ -1,13 +1,15 @@
 """The main window: assembles navigation, the list views, the draft editor and the status bar.
 
 It owns no data logic: views ask their models, models ask the cache's repositories, and core
-events arrive through the EventBridge.
+events arrive through the EventBridge. Events only schedule model reloads: ``ModelReloader``
+coalesces them and reads the rows off the GUI thread (a sync pass settles up to a hundred
+messages per batch, each with its own event).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -25,10 +27,11 @@ from desktop_app.app import Services
 from desktop_app.auth import Session
 from desktop_app.config import APP_NAME
 from desktop_app.sync.engine import SyncEngine
+from desktop_app.sync.status import SyncStatus
 from local_cache import MessageState
 from ui.bridge import EventBridge
 from ui.draft_editor import DraftEditor
-from ui.models.messages_model import DraftsModel, OutboxModel
+from ui.models.messages_model import DraftsModel, ModelReloader, OutboxModel
 from ui.models.names import CatalogueNames
 from ui.models.receipts_model import ReceiptsModel
 from ui.models.reminders_model import RemindersModel
@@ -36,7 +39,7 @@ from ui.status_bar import StatusBar
 from ui.views.drafts_view import DraftsView
 from ui.views.existing_report_box import ask_about_existing
 from ui.views.new_report_view import NewReportView
-from ui.views.outbox_view import OutboxView
+from ui.views.outbox_view import RELOAD_DELAY_MS, OutboxView
 from ui.views.receipts_view import ReceiptsView
 from ui.views.reminders_view import RemindersView
 from ui.workers import wait_for_background_work
@@ -74,20 +77,38 @@ class MainWindow(QMainWindow):
         self._sign_in_prompted = False
         self._last_sync: datetime | None = None
 
-        lang = services.settings.language
-        names = CatalogueNames(services.catalogue, lang)
+        settings = services.settings
+        names = CatalogueNames(services.catalogue, settings.language)
         cache = services.cache
+        self.bridge = EventBridge(services.events, self)
 
         self.drafts_model = DraftsModel(cache.messages, self.owner, names, self)
-        self.outbox_model = OutboxModel(cache.messages, self.owner, names, self)
+        self.outbox_model = OutboxModel(
+            cache.messages,
+            self.owner,
+            names,
+            self,
+            age_warning=timedelta(minutes=settings.outbox_age_warning_minutes),
+        )
         self.receipts_model = ReceiptsModel(cache.receipts, self.owner, names, self)
         self.reminders_model = RemindersModel(cache.reminders, self.owner, names, self)
+        self.drafts_reload = ModelReloader(self.drafts_model, RELOAD_DELAY_MS, self)
+        self.receipts_reload = ModelReloader(self.receipts_model, RELOAD_DELAY_MS, self)
 
         self.new_report_view = NewReportView(
             services.drafts, services.catalogue, names, self.owner, session=session
         )
         self.drafts_view = DraftsView(self.drafts_model)
-        self.outbox_view = OutboxView(self.outbox_model)
+        # The sync panel listens to the bridge itself and reloads its rows in the background.
+        self.outbox_view = OutboxView(
+            self.outbox_model,
+            services,
+            self.bridge,
+            age_warning_minutes=settings.outbox_age_warning_minutes,
+            # A progress bar once a pass needs more than one request.
+            progress_min_total=settings.sync_batch_size,
+        )
+        self.outbox_reload = self.outbox_view.reloader
         self.receipts_view = ReceiptsView(self.receipts_model, names=names, unit=session.unit)
         self.reminders_view = RemindersView(self.reminders_model)
 
@@ -128,7 +149,6 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self._build_actions()
 
-        self.bridge = EventBridge(services.events, self)
         self._connect()
         self._load_initial_state()
         self.navigation.setCurrentRow(self.DRAFTS if self.drafts_model.rowCount() else 0)
@@ -166,7 +186,8 @@ class MainWindow(QMainWindow):
         self.new_report_view.draftCreated.connect(self.open_draft)
         self.new_report_view.openRequested.connect(self.open_draft)
         self.drafts_view.openRequested.connect(self.open_draft)
-        self.outbox_view.sendNowRequested.connect(self.send_now)
+        self.outbox_view.openDraftRequested.connect(self._open_returned_draft)
+        self.outbox_view.outboxSummaryChanged.connect(self.status.set_outbox)
         self.receipts_view.statusMessage.connect(lambda text: self.status.showMessage(text, 8000))
         self.reminders_view.createDraftRequested.connect(self.create_draft_for_reminder)
 
@@ -175,15 +196,19 @@ class MainWindow(QMainWindow):
         self.bridge.messageStateChanged.connect(self._on_message_state)
         self.bridge.remindersUpdated.connect(self._on_reminders_updated)
         self.bridge.signInRequired.connect(self._on_sign_in_required)
+        self.bridge.syncStatusChanged.connect(self._on_sync_status)
 
     def _load_initial_state(self) -> None:
-        for model in (
-            self.drafts_model,
-            self.outbox_model,
-            self.receipts_model,
-            self.reminders_model,
-        ):
-            model.refresh()
+        # Drafts decide the first page and are few; reminders are one cached list. The outbox
+        # and the receipts can hold thousands of rows: they load in the background.
+        self.drafts_model.refresh()
+        self.reminders_model.refresh()
+        self.outbox_reload.reload_now()
+        self.receipts_reload.reload_now()
+        if self.engine is not None:
+            self.outbox_view.set_status(self.engine.status)
+        # No engine, or no token to send with: nothing is sent until the user signs in.
+        self.outbox_view.set_sign_in_needed(self.engine is None or self.session.offline)
         self.status.set_user(self.session)
         if self.session.offline:
             self.status.set_connectivity(False, self.session.notice)
@@ -264,10 +289,8 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_submitted(self, message_id: str) -> None:
         self._close_editor()
-        if self.engine is not None:
-            self.engine.request_sync()
-        self.status.set_unsent(self.outbox_model.count_unsent())
-        self.show_page(self.OUTBOX)
+        self.services.send_now()
+        self.show_page(self.OUTBOX)  # reloads the outbox (in the background)
         # The full sentence on the Outbox page the user is taken to; the status bar has room
         # for a few words only next to its permanent fields.
         self.outbox_view.show_notice(
@@ -316,9 +339,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def send_now(self) -> None:
-        if self.engine is None:
+        if self.services.sync is None:
             return
-        self.engine.request_sync()
+        self.services.send_now()
         self.status.showMessage(self.tr("Sending…"), 3000)
 
     @Slot(bool, str)
@@ -329,18 +352,28 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_outbox_changed(self, unsent: int) -> None:
-        self.status.set_unsent(unsent)
-        self.outbox_model.refresh()
+        self.status.set_unsent(unsent)  # the outbox page reloads itself on the same event
 
     @Slot(str, str)
     def _on_message_state(self, _message_id: str, state: str) -> None:
-        self.outbox_model.refresh()
+        # Called once per message of a batch: only schedule (coalesced) reloads here.
         if state in (MessageState.DRAFT, MessageState.REJECTED):
-            self.drafts_model.refresh()
+            self.drafts_reload.schedule()
         if state == MessageState.RECEIPTED:
-            self.receipts_model.refresh()
-            self._mark_synced()
-        self.status.set_unsent(self.outbox_model.count_unsent())
+            self.receipts_reload.schedule()
+
+    @Slot(object)
+    def _on_sync_status(self, status: SyncStatus) -> None:
+        if status.last_success_at is not None and (
+            self._last_sync is None or status.last_success_at > self._last_sync
+        ):
+            self._mark_synced(status.last_success_at)
+
+    @Slot(str)
+    def _open_returned_draft(self, message_id: str) -> None:
+        """A refused report taken back from the outbox: open it to be changed, like a draft."""
+        self.drafts_reload.schedule()
+        self.open_draft(message_id)
 
     @Slot()
     def _on_reminders_updated(self) -> None:

@@ -11,6 +11,8 @@ from ui.models.formatting import local_time
 
 ONLINE_STYLE = "color: #1b5e20; font-weight: bold;"
 OFFLINE_STYLE = "color: #b00020; font-weight: bold;"
+# Refused or long-waiting reports: the words say it, the colour draws the eye.
+OUTBOX_WARNING_STYLE = "color: #8a4b00; font-weight: bold;"
 
 
 class StatusBar(QStatusBar):
@@ -32,6 +34,7 @@ class StatusBar(QStatusBar):
         ):
             label.setContentsMargins(6, 0, 6, 0)
             self.addPermanentWidget(label)
+        self._unsent, self._refused, self._overdue = 0, 0, False
         self.set_connectivity(None, "")
         self.set_unsent(0)
         self.set_last_sync(None)
@@ -68,10 +71,35 @@ class StatusBar(QStatusBar):
         self.connection_label.setToolTip(detail)
 
     def set_unsent(self, count: int) -> None:
-        self.unsent_label.setText(self.tr("%n unsent", "", count))
-        self.unsent_label.setToolTip(
-            self.tr("Submitted reports waiting in the outbox to be sent to the registry.")
-        )
+        """The engine's count of queued and sending reports (refused ones are kept)."""
+        self._unsent = count
+        self._show_outbox()
+
+    def set_outbox(self, unsent: int, refused: int, overdue: bool) -> None:
+        """What the outbox holds: unsent reports, refused ones on hold, and whether the oldest
+        unsent one has waited longer than the warning age."""
+        self._unsent, self._refused, self._overdue = unsent, refused, overdue
+        self._show_outbox()
+
+    def _show_outbox(self) -> None:
+        parts = [self.tr("%n unsent", "", self._unsent)]
+        tips = [self.tr("Submitted reports waiting in the outbox to be sent to the registry.")]
+        if self._refused:
+            parts.append(self.tr("%n refused", "", self._refused))
+            tips.append(
+                self.tr("Reports refused by the registry are on hold; see the Outbox page.")
+            )
+        if self._overdue and self._unsent:
+            parts.append(self.tr("waiting long"))
+            tips.append(
+                self.tr("The oldest unsent report has waited longer than expected; see Outbox.")
+            )
+        self.unsent_label.setText(", ".join(parts))
+        self.unsent_label.setToolTip("\n".join(tips))
+        warn = bool(self._refused) or (self._overdue and bool(self._unsent))
+        style = OUTBOX_WARNING_STYLE if warn else ""
+        if self.unsent_label.styleSheet() != style:  # called for every batch of a sync
+            self.unsent_label.setStyleSheet(style)
 
     def set_last_sync(self, when: datetime | None) -> None:
         self.last_sync_label.setText(

@@ -15,7 +15,9 @@ from desktop_app.events import (
     OutboxChanged,
     RemindersUpdated,
     SignInRequired,
+    SyncStatusChanged,
 )
+from desktop_app.sync.status import SyncStatus
 from ui.bridge import EventBridge
 from ui.workers import run_in_background, wait_for_background_work
 
@@ -86,6 +88,8 @@ def test_bridge_re_emits_events_published_on_another_thread(qtbot) -> None:
     )
     bridge.remindersUpdated.connect(lambda: received.append(("reminders", _on_gui_thread())))
     bridge.signInRequired.connect(lambda d: received.append(("sign-in", d, _on_gui_thread())))
+    bridge.syncStatusChanged.connect(lambda s: received.append(("status", s, _on_gui_thread())))
+    status = SyncStatus(online=True, syncing=True, done=100, total=250)
 
     def publish() -> None:
         bus.publish(ConnectivityChanged(online=False, detail="The server cannot be reached."))
@@ -93,20 +97,22 @@ def test_bridge_re_emits_events_published_on_another_thread(qtbot) -> None:
         bus.publish(MessageStateChanged(message_id="m-1", state="receipted"))
         bus.publish(RemindersUpdated(fetched_at=datetime.now(UTC)))
         bus.publish(SignInRequired(detail="Sign in again."))
+        bus.publish(SyncStatusChanged(status=status))
 
     thread = threading.Thread(target=publish)
     thread.start()
     thread.join()
-    qtbot.waitUntil(lambda: len(received) == 5, timeout=5000)
+    qtbot.waitUntil(lambda: len(received) == 6, timeout=5000)
     assert received == [
         ("conn", False, "The server cannot be reached.", True),
         ("outbox", 3, True),
         ("state", "m-1", "receipted", True),
         ("reminders", True),
         ("sign-in", "Sign in again.", True),
+        ("status", status, True),
     ]
 
     bridge.close()
     bus.publish(OutboxChanged(unsent=9))
     qtbot.wait(50)
-    assert len(received) == 5
+    assert len(received) == 6

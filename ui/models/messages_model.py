@@ -1,15 +1,24 @@
-"""Drafts and outbox rows: messages of one owner in some states, from the message repository."""
+"""Drafts and outbox rows: messages of one owner in some states, from the message repository,
+and ``ModelReloader``, which reloads such a model off the GUI thread, coalescing requests."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QStyle
 
-from local_cache import MessageRecord, MessageState
+from local_cache import MessageRecord, MessageState, OutboxSummary
 from ui.models.formatting import local_time, mask_identity_number, tr
 from ui.models.names import CatalogueNames
 from ui.models.table_model import Column, RowTableModel
+from ui.workers import run_in_background
+
+log = logging.getLogger(__name__)
 
 PATIENT_FIELD = "patient_id"
 
@@ -85,28 +94,48 @@ def _issues_count(record: MessageRecord) -> str:
     return str(count) if count else ""
 
 
+UNSENT_STATES = (MessageState.QUEUED, MessageState.SENDING)
+
+
 class OutboxModel(MessagesModel):
+    """Submitted messages not yet receipted: waiting, being sent, or held back after a refusal.
+
+    Rows waiting longer than the age warning are marked (colour, icon and tooltip) in the
+    "Queued at" column; ``set_now`` moves the clock those ages are measured against.
+    """
+
     COL_REGISTRY, COL_FORM, COL_PATIENT, COL_STATE, COL_ATTEMPTS, COL_QUEUED, COL_ERROR = range(7)
     states = (MessageState.QUEUED, MessageState.SENDING, MessageState.REJECTED)
 
-    def count_unsent(self) -> int:
-        """Queued and sending messages, straight from the repository (not the shown rows)."""
-        return self._messages.count_unsent(self._owner)
-
     def __init__(
-        self, messages, owner: str, names: CatalogueNames, parent: QObject | None = None
+        self,
+        messages,
+        owner: str,
+        names: CatalogueNames,
+        parent: QObject | None = None,
+        *,
+        age_warning: timedelta = timedelta(minutes=60),
     ) -> None:
         super().__init__(messages, owner, names, parent)
+        self.age_warning = age_warning
+        self._now = datetime.now(UTC)
         self.columns = (
             Column(tr("OutboxModel", "Registry"), self._registry),
             Column(tr("OutboxModel", "Form"), self._form),
             Column(tr("OutboxModel", "Patient"), patient_of),
-            Column(tr("OutboxModel", "State"), state_text),
+            Column(
+                tr("OutboxModel", "State"),
+                state_text,
+                tooltip=state_tooltip,
+                warn=lambda r: r.state == MessageState.REJECTED,
+            ),
             Column(tr("OutboxModel", "Attempts"), lambda r: str(r.attempts), lambda r: r.attempts),
             Column(
                 tr("OutboxModel", "Queued at"),
                 lambda r: local_time(r.queued_at),
                 sort_key=lambda r: r.queued_at,
+                tooltip=self._age_tooltip,
+                warn=self.is_overdue,
             ),
             Column(
                 tr("OutboxModel", "Last problem"),
@@ -115,13 +144,263 @@ class OutboxModel(MessagesModel):
             ),
         )
 
+    def count_unsent(self) -> int:
+        """Queued and sending messages, straight from the repository (not the shown rows)."""
+        return self._messages.count_unsent(self._owner)
+
+    def summary(self) -> OutboxSummary:
+        """Counts of the shown rows (one snapshot with the table, no extra query)."""
+        unsent = [r for r in self._rows if r.state in UNSENT_STATES]
+        queued = [r.queued_at for r in unsent if r.queued_at is not None]
+        refused = sum(1 for r in self._rows if r.state == MessageState.REJECTED)
+        return OutboxSummary(len(unsent), refused, min(queued) if queued else None)
+
+    def update_rows(self, rows: list[MessageRecord]) -> None:
+        """Apply a fresh list as removed, changed and added rows instead of a reset.
+
+        During a sync the list is reloaded every few hundred milliseconds. A reset makes the
+        sorting proxy sort every row again through Python (hundreds of milliseconds for a
+        thousand rows) and drops the user's selection; these finer signals let it move only
+        the rows that changed, and the selection stays.
+        """
+        fresh = {record.id: record for record in rows}
+        gone = [row for row, record in enumerate(self._rows) if record.id not in fresh]
+        for first, last in reversed(_runs(gone)):  # from the bottom: rows above keep numbers
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._rows[first : last + 1]
+            self.endRemoveRows()
+        changed: list[int] = []
+        for row, old in enumerate(self._rows):
+            new = fresh[old.id]
+            if _shown(new) != _shown(old):
+                changed.append(row)
+            self._rows[row] = new
+        last_column = len(self.columns) - 1
+        for first, last in _runs(changed):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
+        known = {record.id for record in self._rows}
+        added = [record for record in rows if record.id not in known]
+        if added:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(added) - 1)
+            self._rows.extend(added)
+            self.endInsertRows()
+
+    def return_to_draft(self, message_id: str) -> MessageRecord:
+        """A refused message back to an editable draft (a write: call it off the GUI thread)."""
+        return self._messages.return_rejected_to_draft(message_id)
+
+    # -- ages -----------------------------------------------------------------------------
+
+    def set_now(self, now: datetime, *, notify: bool = True) -> None:
+        """Measure waiting times against ``now`` (the view's clock ticks every half minute).
+
+        With ``notify``, the rows that crossed the warning age since the last time are
+        repainted: only those, since a change signal for every row makes the sorting proxy
+        look at every row again (tens of milliseconds for a thousand).
+        """
+        before = [self.is_overdue(record) for record in self._rows] if notify else []
+        self._now = now
+        if not notify:
+            return
+        crossed = [
+            row
+            for row, (record, was) in enumerate(zip(self._rows, before, strict=True))
+            if self.is_overdue(record) != was
+        ]
+        for first, last in _runs(crossed):
+            top, bottom = self.index(first, self.COL_QUEUED), self.index(last, self.COL_QUEUED)
+            self.dataChanged.emit(top, bottom, AGE_ROLES)
+
+    def is_overdue(self, record: MessageRecord) -> bool:
+        return (
+            record.state in UNSENT_STATES
+            and record.queued_at is not None
+            and self._now - record.queued_at > self.age_warning
+        )
+
+    def _age_tooltip(self, record: MessageRecord) -> str:
+        if not self.is_overdue(record):
+            return ""
+        minutes = int(self.age_warning.total_seconds() // 60)
+        return tr("OutboxModel", "Waiting longer than {0} minutes.").format(minutes)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        # Not colour alone: a warning icon goes with every cell shown in the warning colour.
+        if role == Qt.ItemDataRole.DecorationRole and index.isValid():
+            column = self.columns[index.column()]
+            if column.warn is not None and column.warn(self._rows[index.row()]):
+                return warning_icon()
+            return None
+        return super().data(index, role)
+
+
+AGE_ROLES = [
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.ToolTipRole,
+]
+
+
+def _shown(record: MessageRecord) -> tuple:
+    """What the outbox shows of a message (a change here is a changed row)."""
+    return (record.state, record.attempts, record.last_error, record.queued_at, record.values)
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Ascending row numbers as (first, last) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
+
+
+def warning_icon():
+    return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+
 
 def state_text(record: MessageRecord) -> str:
+    if record.state == MessageState.QUEUED and record.attempts:
+        return tr("OutboxModel", "Waiting to retry")
     texts = {
-        MessageState.QUEUED: tr("OutboxModel", "Waiting to be sent"),
+        MessageState.QUEUED: tr("OutboxModel", "Waiting"),
         MessageState.SENDING: tr("OutboxModel", "Sending"),
-        MessageState.REJECTED: tr("OutboxModel", "Refused by the registry"),
+        MessageState.REJECTED: tr("OutboxModel", "On hold: refused"),
         MessageState.DRAFT: tr("OutboxModel", "Draft"),
         MessageState.RECEIPTED: tr("OutboxModel", "Received by the registry"),
     }
     return texts.get(record.state, str(record.state))
+
+
+def state_tooltip(record: MessageRecord) -> str:
+    if record.state == MessageState.REJECTED:
+        return tr(
+            "OutboxModel",
+            "The registry refused this report and it is not sent again by itself. Select it, "
+            "then Retry to send it unchanged, or Return to draft to change it.",
+        )
+    if record.state == MessageState.QUEUED and record.attempts:
+        return tr("OutboxModel", "Sending failed; it is tried again automatically.")
+    return ""
+
+
+# -- loading off the GUI thread ---------------------------------------------------------------
+
+
+class ModelReloader(QObject):
+    """Reloads a ``RowTableModel`` on the background pool; the rows are applied on the GUI thread.
+
+    ``schedule()`` may be called for every core event: requests within ``delay_ms`` of the
+    first one become one reload (the timer is not restarted, so a steady stream of events
+    still reloads every ``delay_ms`` instead of never). One load runs at a time; a request
+    during a load starts another after it. A result older than what the model shows (the
+    model was refreshed directly meanwhile) is dropped.
+
+    The wait grows with the time a load takes (``LOAD_SHARE``): reading and decoding a
+    thousand rows holds the GIL for a good part of it, and the GUI thread needs it too.
+    """
+
+    loaded = Signal()  # rows applied
+
+    LOAD_SHARE = 3  # wait at least this many times as long as the last load took
+    MAX_DELAY_MS = 2000
+
+    def __init__(
+        self,
+        model: RowTableModel,
+        delay_ms: int = 150,
+        parent: QObject | None = None,
+        *,
+        apply: Callable[[list], None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._apply = apply or model.set_rows  # e.g. OutboxModel.update_rows
+        self.delay_ms = delay_ms
+        self.loads_started = 0  # for tests and logs: how many loads ran
+        self.stale_dropped = 0  # results not applied because the model had newer rows
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(self._start)
+        self._in_flight = False
+        self._again = False
+        self._started = 0  # sequence number of the last load started
+        self._shown = 0  # sequence number the model's rows are as new as
+        self._applying = False
+        model.modelAboutToBeReset.connect(self._on_model_changed)
+        # Rows removed or added directly (a draft deleted) make a load started before stale.
+        model.rowsAboutToBeRemoved.connect(self._on_model_changed)
+        model.rowsAboutToBeInserted.connect(self._on_model_changed)
+
+    @property
+    def busy(self) -> bool:
+        """A load is waiting for its timer or running."""
+        return self._in_flight or self._timer.isActive()
+
+    def schedule(self) -> None:
+        """Reload soon (coalesced with other requests)."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def reload_now(self) -> None:
+        """Reload without waiting for the timer (a page shown, the user's own action)."""
+        self._timer.stop()
+        self._start()
+
+    def _start(self) -> None:
+        if self._in_flight:
+            self._again = True
+            return
+        self._in_flight = True
+        self._started += 1
+        self.loads_started += 1
+        number = self._started
+        fetch = self.model.fetch
+
+        def timed_fetch() -> tuple[list, float]:
+            started = time.perf_counter()
+            rows = fetch()
+            return rows, time.perf_counter() - started
+
+        run_in_background(
+            timed_fetch,
+            lambda result: self._finished(number, *result),
+            lambda error: self._failed(number, error),
+            parent=self,
+        )
+
+    def _finished(self, number: int, rows: list, seconds: float = 0.0) -> None:
+        self._in_flight = False
+        wait = max(self.delay_ms, int(seconds * 1000 * self.LOAD_SHARE))
+        self._timer.setInterval(min(wait, self.MAX_DELAY_MS))
+        if number > self._shown:
+            self._shown = number
+            self._applying = True
+            try:
+                self._apply(rows)
+            finally:
+                self._applying = False
+            self.loaded.emit()
+        else:
+            self.stale_dropped += 1
+        self._follow_up()
+
+    def _failed(self, number: int, error: BaseException) -> None:
+        self._in_flight = False
+        # The rows shown stay; the next event or page visit tries again.
+        log.warning("Reloading %s failed: %s", type(self.model).__name__, error)
+        self._follow_up()
+
+    def _follow_up(self) -> None:
+        if self._again:
+            self._again = False
+            self.schedule()
+
+    def _on_model_changed(self, *_args: object) -> None:
+        if not self._applying:
+            # Changed directly on the GUI thread: a load started before is older now.
+            self._shown = self._started
