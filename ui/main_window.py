@@ -93,7 +93,9 @@ class MainWindow(QMainWindow):
         self.receipts_model = ReceiptsModel(cache.receipts, self.owner, names, self)
         self.reminders_model = RemindersModel(cache.reminders, self.owner, names, self)
         self.drafts_reload = ModelReloader(self.drafts_model, RELOAD_DELAY_MS, self)
-        self.receipts_reload = ModelReloader(self.receipts_model, RELOAD_DELAY_MS, self)
+        self.receipts_reload = ModelReloader(
+            self.receipts_model, RELOAD_DELAY_MS, self, apply=self.receipts_model.update_rows
+        )
 
         self.new_report_view = NewReportView(
             services.drafts, services.catalogue, names, self.owner, session=session
@@ -356,7 +358,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _on_message_state(self, _message_id: str, state: str) -> None:
-        # Called once per message of a batch: only schedule (coalesced) reloads here.
+        # Called once per message of a batch: only schedule (coalesced) reloads here, and only
+        # for the page on show: a hidden page reloads when it is shown (_show_page).
         if state in (MessageState.DRAFT, MessageState.REJECTED):
             self.drafts_reload.schedule()
         if state == MessageState.RECEIPTED:

@@ -51,16 +51,21 @@ class _Dispatcher(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._jobs: dict[int, Callbacks] = {}
+        # The job's function too: it may hold the last reference to a widget (a lambda over a
+        # dialog), which must be released here on the GUI thread, never on a worker.
+        self._functions: dict[int, Callable[[], Any]] = {}
         self._numbers = itertools.count(1)
         self.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    def register(self, callbacks: Callbacks) -> int:
+    def register(self, fn: Callable[[], Any], callbacks: Callbacks) -> int:
         number = next(self._numbers)
         self._jobs[number] = callbacks
+        self._functions[number] = fn
         return number
 
     @Slot(int, bool, object)
     def _deliver(self, number: int, ok: bool, value: object) -> None:
+        self._functions.pop(number, None)
         on_success, on_failure, parent = self._jobs.pop(number)
         if parent is not None and not shiboken6.isValid(parent):
             return  # the widget that asked was closed meanwhile: nobody waits for the answer
@@ -77,15 +82,17 @@ class _Dispatcher(QObject):
 class _Job(QRunnable):
     def __init__(self, fn: Callable[[], Any], dispatcher: _Dispatcher, number: int) -> None:
         super().__init__()
-        self._fn = fn
+        self._fn: Callable[[], Any] | None = fn
         self._dispatcher = dispatcher
         self._number = number
 
     def run(self) -> None:
+        fn, self._fn = self._fn, None  # the dispatcher keeps the other reference
         try:
-            result: tuple[bool, object] = (True, self._fn())
+            result: tuple[bool, object] = (True, fn())  # type: ignore[misc]
         except Exception as exc:
             result = (False, exc)
+        del fn
         self._dispatcher.finished.emit(self._number, *result)
 
 
@@ -104,5 +111,5 @@ def run_in_background(
     global _dispatcher
     if _dispatcher is None:
         _dispatcher = _Dispatcher()
-    number = _dispatcher.register((on_success, on_failure, parent))
+    number = _dispatcher.register(fn, (on_success, on_failure, parent))
     thread_pool().start(_Job(fn, _dispatcher, number))

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 from local_cache import MessageRecord, MessageState, OutboxSummary
 from ui.models.formatting import local_time, mask_identity_number, tr
 from ui.models.names import CatalogueNames
-from ui.models.table_model import Column, RowTableModel
+from ui.models.table_model import Column, RowTableModel, runs
 from ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
@@ -155,36 +155,11 @@ class OutboxModel(MessagesModel):
         refused = sum(1 for r in self._rows if r.state == MessageState.REJECTED)
         return OutboxSummary(len(unsent), refused, min(queued) if queued else None)
 
-    def update_rows(self, rows: list[MessageRecord]) -> None:
-        """Apply a fresh list as removed, changed and added rows instead of a reset.
+    def row_key(self, row: MessageRecord) -> str:
+        return row.id
 
-        During a sync the list is reloaded every few hundred milliseconds. A reset makes the
-        sorting proxy sort every row again through Python (hundreds of milliseconds for a
-        thousand rows) and drops the user's selection; these finer signals let it move only
-        the rows that changed, and the selection stays.
-        """
-        fresh = {record.id: record for record in rows}
-        gone = [row for row, record in enumerate(self._rows) if record.id not in fresh]
-        for first, last in reversed(_runs(gone)):  # from the bottom: rows above keep numbers
-            self.beginRemoveRows(QModelIndex(), first, last)
-            del self._rows[first : last + 1]
-            self.endRemoveRows()
-        changed: list[int] = []
-        for row, old in enumerate(self._rows):
-            new = fresh[old.id]
-            if _shown(new) != _shown(old):
-                changed.append(row)
-            self._rows[row] = new
-        last_column = len(self.columns) - 1
-        for first, last in _runs(changed):
-            self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
-        known = {record.id for record in self._rows}
-        added = [record for record in rows if record.id not in known]
-        if added:
-            start = len(self._rows)
-            self.beginInsertRows(QModelIndex(), start, start + len(added) - 1)
-            self._rows.extend(added)
-            self.endInsertRows()
+    def row_changed(self, old: MessageRecord, new: MessageRecord) -> bool:
+        return _shown(old) != _shown(new)
 
     def return_to_draft(self, message_id: str) -> MessageRecord:
         """A refused message back to an editable draft (a write: call it off the GUI thread)."""
@@ -208,7 +183,7 @@ class OutboxModel(MessagesModel):
             for row, (record, was) in enumerate(zip(self._rows, before, strict=True))
             if self.is_overdue(record) != was
         ]
-        for first, last in _runs(crossed):
+        for first, last in runs(crossed):
             top, bottom = self.index(first, self.COL_QUEUED), self.index(last, self.COL_QUEUED)
             self.dataChanged.emit(top, bottom, AGE_ROLES)
 
@@ -245,17 +220,6 @@ AGE_ROLES = [
 def _shown(record: MessageRecord) -> tuple:
     """What the outbox shows of a message (a change here is a changed row)."""
     return (record.state, record.attempts, record.last_error, record.queued_at, record.values)
-
-
-def _runs(rows: list[int]) -> list[tuple[int, int]]:
-    """Ascending row numbers as (first, last) runs of consecutive rows."""
-    runs: list[tuple[int, int]] = []
-    for row in rows:
-        if runs and runs[-1][1] == row - 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs
 
 
 def warning_icon():

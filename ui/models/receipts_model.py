@@ -37,6 +37,9 @@ class ReceiptsModel(RowTableModel):
     def fetch(self) -> list:
         return self._receipts.list(self._owner)
 
+    def row_key(self, row) -> str:
+        return row.receipt_id
+
     def _form(self, receipt) -> str:
         registry = self._names.registry(receipt.registry)
         form = self._names.form(receipt.registry, receipt.form, receipt.version)

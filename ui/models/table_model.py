@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -46,6 +46,10 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[Row] = []
+        # The proxy asks for sort keys on every comparison (n log n calls): work each out once.
+        # Keyed by the row object (kept in the entry, so its id is not reused), as subclasses
+        # may move rows about in place.
+        self._sort_keys: dict[tuple[int, int], tuple[Row, Any]] = {}
 
     # -- loading --------------------------------------------------------------------------
 
@@ -59,7 +63,48 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
     def set_rows(self, rows: list[Row]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        self._sort_keys.clear()
         self.endResetModel()
+
+    def row_key(self, row: Row) -> Hashable:
+        """What identifies a row across reloads (for ``update_rows``)."""
+        raise NotImplementedError
+
+    def row_changed(self, old: Row, new: Row) -> bool:
+        """Whether a row with the same key shows differently."""
+        return old != new
+
+    def update_rows(self, rows: list[Row]) -> None:
+        """Apply a fresh list as removed, changed and added rows instead of a reset.
+
+        A reset makes the sorting proxy sort every row again through Python (hundreds of
+        milliseconds for a thousand rows) and drops the user's selection; these finer
+        signals let it move only the rows that changed, and the selection stays. Needs
+        ``row_key``.
+        """
+        key = self.row_key
+        fresh = {key(row): row for row in rows}
+        gone = [i for i, row in enumerate(self._rows) if key(row) not in fresh]
+        for first, last in reversed(runs(gone)):  # from the bottom: rows above keep numbers
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._rows[first : last + 1]
+            self.endRemoveRows()
+        changed: list[int] = []
+        for i, old in enumerate(self._rows):
+            new = fresh[key(old)]
+            if self.row_changed(old, new):
+                changed.append(i)
+            self._rows[i] = new
+        last_column = len(self.columns) - 1
+        for first, last in runs(changed):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, last_column))
+        known = {key(row) for row in self._rows}
+        added = [row for row in rows if key(row) not in known]
+        if added:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(added) - 1)
+            self._rows.extend(added)
+            self.endInsertRows()
 
     def row_at(self, row: int) -> Row:
         return self._rows[row]
@@ -91,10 +136,13 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
         if role == Qt.ItemDataRole.DisplayRole:
             return column.display(row)
         if role == SORT_ROLE:
-            key = column.sort_key(row) if column.sort_key else column.display(row)
-            if isinstance(key, datetime):
-                return key.isoformat()  # aware UTC: text order is time order
-            return "" if key is None else key
+            cell = (id(row), index.column())
+            cached = self._sort_keys.get(cell)
+            if cached is None or cached[0] is not row:
+                if len(self._sort_keys) > 4 * len(self._rows) * len(self.columns) + 64:
+                    self._sort_keys.clear()  # rows replaced in place: drop the old ones
+                cached = self._sort_keys[cell] = (row, _sort_key(column, row))
+            return cached[1]
         if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
             return column.tooltip(row) or None
         if role == Qt.ItemDataRole.ForegroundRole and column.warn is not None and column.warn(row):
@@ -102,6 +150,24 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
         if role == ROW_ROLE:
             return row
         return None
+
+
+def runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Ascending row numbers as (first, last) runs of consecutive rows."""
+    found: list[tuple[int, int]] = []
+    for row in rows:
+        if found and found[-1][1] == row - 1:
+            found[-1] = (found[-1][0], row)
+        else:
+            found.append((row, row))
+    return found
+
+
+def _sort_key(column: Column, row: Any) -> Any:
+    key = column.sort_key(row) if column.sort_key else column.display(row)
+    if isinstance(key, datetime):
+        return key.isoformat()  # aware UTC: text order is time order
+    return "" if key is None else key
 
 
 def sorting_proxy(model: RowTableModel, parent: QObject | None = None) -> QSortFilterProxyModel:

@@ -21,6 +21,9 @@ from PySide6.QtWidgets import (
 from ui.models.table_model import ROW_ROLE, RowTableModel, sorting_proxy
 
 MAX_COLUMN_WIDTH = 320
+# Column widths are measured on this many rows: measuring thousands costs the GUI thread
+# a visible pause for no better fit.
+COLUMN_SIZING_ROWS = 200
 
 
 class RecordTable(QTableView):
@@ -48,8 +51,16 @@ class RecordTable(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        header.setResizeContentsPrecision(COLUMN_SIZING_ROWS)
         self.sortByColumn(sort_column, order)
-        model.modelReset.connect(self.fit_columns)
+        self._fitted = False
+        model.modelReset.connect(self.fit_columns_once)
+
+    def fit_columns_once(self) -> None:
+        """Fit the columns when rows first appear; later reloads keep the user's widths."""
+        if not self._fitted and self.source_model.rowCount():
+            self._fitted = True
+            self.fit_columns()
 
     def fit_columns(self) -> None:
         """Columns as wide as their content, but no single one wider than a readable width

@@ -105,7 +105,7 @@ class OutboxView(ListPage):
         self.table.horizontalHeader().setResizeContentsPrecision(COLUMN_SIZING_ROWS)
         # Fitted once, when rows first appear; after that the user's column widths stay put
         # while the rows are reloaded during a sync.
-        model.modelReset.disconnect(self.table.fit_columns)
+        model.modelReset.disconnect(self.table.fit_columns_once)
         # Background reloads change rows in place (the selection stays); a direct refresh
         # resets the model, so the selection is put back by hand.
         model.modelAboutToBeReset.connect(self._keep_selection)
