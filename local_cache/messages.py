@@ -246,15 +246,22 @@ class MessageRepository:
             return self._get(conn, message_id)
 
     def list(
-        self, owner: str, states: Iterable[MessageState | str] | None = None
+        self,
+        owner: str,
+        states: Iterable[MessageState | str] | None = None,
+        *,
+        with_body: bool = True,
     ) -> list[MessageRecord]:
-        """The owner's messages in the given states (all when None), newest updated first."""
+        """The owner's messages in the given states (all when None), newest updated first.
+
+        Without ``with_body`` each record's ``body`` is None: lists that only show messages
+        (the outbox, reloaded during a sync) skip reading and decoding the frozen bodies."""
         query = select(t).where(t.c.owner == owner)
         if states is not None:
             query = query.where(t.c.state.in_([MessageState(s).value for s in states]))
         query = query.order_by(t.c.updated_at.desc(), t.c.created_at.desc(), t.c.id)
         with read_transaction(self._engine) as conn:
-            return [self._record(row) for row in conn.execute(query)]
+            return [self._record(row, with_body=with_body) for row in conn.execute(query)]
 
     def find_by_patient(
         self,
@@ -599,7 +606,7 @@ class MessageRepository:
     def _changes_blob(self, changes: list[dict]) -> bytes | None:
         return self._codec.encode(changes) if changes else None
 
-    def _record(self, row: Row[Any]) -> MessageRecord:
+    def _record(self, row: Row[Any], *, with_body: bool = True) -> MessageRecord:
         decode = self._codec.decode
         return MessageRecord(
             id=row.id,
@@ -609,7 +616,7 @@ class MessageRepository:
             form_version=row.form_version,
             state=MessageState(row.state),
             values=decode(row.values_blob),
-            body=None if row.body_blob is None else decode(row.body_blob),
+            body=None if row.body_blob is None or not with_body else decode(row.body_blob),
             idempotency_key=row.idempotency_key,
             server_issues=[] if row.server_issues_blob is None else decode(row.server_issues_blob),
             last_error=row.last_error,

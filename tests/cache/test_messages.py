@@ -321,6 +321,16 @@ def test_list_filters_by_owner_and_state_newest_updated_first(cache: Cache) -> N
     assert [r.id for r in cache.messages.list(OWNER, ["queued"])] == [waiting.id]
 
 
+def test_list_without_bodies_keeps_everything_else(cache: Cache) -> None:
+    waiting = queued(cache)
+
+    [full] = cache.messages.list(OWNER, ["queued"])
+    [light] = cache.messages.list(OWNER, ["queued"], with_body=False)
+
+    assert full.body == body_for(waiting) and light.body is None
+    assert light == MessageRecord(**{**vars(full), "body": None})
+
+
 def test_count_unsent_counts_queued_and_sending(cache: Cache) -> None:
     receipted = sending(cache)
     cache.messages.mark_receipted(receipted.id, receipt_for(receipted))

@@ -40,7 +40,8 @@ class MessagesModel(RowTableModel[MessageRecord]):
         self._names = names
 
     def fetch(self) -> list[MessageRecord]:
-        return self._messages.list(self._owner, list(self.states))
+        # The lists show the answers, never the frozen body: not decoding it halves a load.
+        return self._messages.list(self._owner, list(self.states), with_body=False)
 
     def index_of_message(self, message_id: str) -> int | None:
         for row, record in enumerate(self._rows):
