@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, SignalInstance
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -55,6 +56,17 @@ class RecordTable(QTableView):
         self.sortByColumn(sort_column, order)
         self._fitted = False
         model.modelReset.connect(self.fit_columns_once)
+        # Rows arriving while the table is not on screen (receipts during a sync) are not
+        # sorted in one by one; the table sorts once when it is shown.
+        self.proxy.setDynamicSortFilter(False)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.proxy.setDynamicSortFilter(True)  # sorts what came while hidden, once
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.proxy.setDynamicSortFilter(False)
 
     def fit_columns_once(self) -> None:
         """Fit the columns when rows first appear; later reloads keep the user's widths."""
