@@ -117,13 +117,6 @@ class OutgoingMessage:
     body: dict
 
 
-@dataclass(frozen=True)
-class OutboxSummary:
-    unsent: int  # queued + sending
-    quarantined: int  # rejected: waits for the user (retry or return to draft)
-    oldest_unsent_queued_at: datetime | None
-
-
 _UNSENT = (MessageState.QUEUED, MessageState.SENDING)
 # SQLite's default limit on bound parameters is 999 before 3.32; stay well below it.
 _IN_CHUNK = 500
@@ -324,29 +317,15 @@ class MessageRepository:
             return self._get(conn, message_id)
 
     def claim_for_sending(self, owner: str, limit: int = 100) -> list[MessageRecord]:
-        """Queued -> sending for the owner's oldest queued messages (at most `limit`)."""
-        with write_transaction(self._engine) as conn:
-            ids = list(
-                conn.execute(
-                    select(t.c.id)
-                    .where(t.c.owner == owner, t.c.state == MessageState.QUEUED.value)
-                    .order_by(t.c.queued_at, t.c.created_at, t.c.id)
-                    .limit(limit)
-                ).scalars()
-            )
-            if not ids:
-                return []
-            conn.execute(
-                update(t)
-                .where(t.c.id.in_(ids))
-                .values(state=MessageState.SENDING.value, updated_at=utc_now())
-            )
-            rows = {row.id: row for row in conn.execute(select(t).where(t.c.id.in_(ids)))}
-            return [self._record(rows[i]) for i in ids]
+        """Queued -> sending for the owner's oldest queued messages (at most `limit`), as
+        whole records (the engine's own claim is `claim_outgoing`)."""
+        claimed = self.claim_outgoing(owner, limit)
+        with read_transaction(self._engine) as conn:
+            return [self._get(conn, m.id) for m in claimed]
 
     def claim_outgoing(self, owner: str, limit: int = 100) -> list[OutgoingMessage]:
-        """Like claim_for_sending, oldest queued first, but reads and decodes only the key and
-        the body: the sync engine's claim, which must stay cheap for large outboxes."""
+        """Queued -> sending for the owner's oldest queued messages (at most `limit`), reading
+        and decoding only the key and the body: cheap for the engine with large outboxes."""
         with write_transaction(self._engine) as conn:
             rows = conn.execute(
                 select(t.c.id, t.c.idempotency_key, t.c.body_blob)
@@ -506,28 +485,6 @@ class MessageRepository:
                 idempotency_key=None,
                 queued_at=None,
             )
-
-    def outbox_summary(self, owner: str) -> OutboxSummary:
-        """Counts for the outbox header, in one query."""
-        query = (
-            select(t.c.state, func.count(), func.min(t.c.queued_at))
-            .where(
-                t.c.owner == owner,
-                t.c.state.in_([*(s.value for s in _UNSENT), MessageState.REJECTED.value]),
-            )
-            .group_by(t.c.state)
-        )
-        with read_transaction(self._engine) as conn:
-            rows = conn.execute(query).all()
-        unsent, quarantined, oldest = 0, 0, None
-        for state, count, queued_at in rows:
-            if state == MessageState.REJECTED.value:
-                quarantined += count
-                continue
-            unsent += count
-            if queued_at is not None and (oldest is None or queued_at < oldest):
-                oldest = queued_at
-        return OutboxSummary(unsent, quarantined, oldest)
 
     def reset_interrupted(self) -> int:
         """Sending -> queued for every owner (at start-up, after a crash); keys are kept."""

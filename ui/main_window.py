@@ -223,7 +223,7 @@ class MainWindow(QMainWindow):
             self.status.set_connectivity(self.engine.online, self.engine.last_error or "")
         else:
             self.status.set_connectivity(None, "")  # "Connecting…" until the first sync pass
-        self.status.set_unsent(self.outbox_model.count_unsent())
+        # The unsent count follows from the outbox's background load (outboxSummaryChanged).
         self._last_sync = self.reminders_model.fetched_at
         self.status.set_last_sync(self._last_sync)
 

@@ -14,7 +14,6 @@ from local_cache import (
     InvalidTransition,
     MessageRecord,
     MessageState,
-    OutboxSummary,
     Quarantine,
     Receipt,
     RetryLater,
@@ -294,30 +293,3 @@ def test_only_a_rejected_message_returns_to_draft(cache: Cache, state: str) -> N
         cache.messages.return_rejected_to_draft(record.id)
 
     assert cache.messages.get(record.id) == before
-
-
-# --- the outbox header ------------------------------------------------------------------------
-
-
-def test_outbox_summary_counts_unsent_and_quarantined_with_the_oldest_waiting(
-    cache: Cache,
-) -> None:
-    assert cache.messages.outbox_summary(OWNER) == OutboxSummary(0, 0, None)
-    _rejected(cache)
-    _rejected(cache)
-    done = sending(cache)
-    cache.messages.mark_receipted(done.id, receipt_for(done))
-    first = queued(cache)
-    sending(cache)  # claims `first` as well
-    later = queued(cache)
-    draft(cache)
-    queued(cache, owner="someone.else")
-
-    summary = cache.messages.outbox_summary(OWNER)
-
-    assert cache.messages.get(first.id).state is MessageState.SENDING
-    assert (summary.unsent, summary.quarantined) == (3, 2)
-    # The oldest unsent counts messages in flight too, not only those waiting.
-    assert summary.oldest_unsent_queued_at == first.queued_at
-    assert first.queued_at < later.queued_at
-    assert cache.messages.outbox_summary("nobody") == OutboxSummary(0, 0, None)

@@ -361,7 +361,7 @@ def test_a_refusal_of_the_whole_request_quarantines_the_batch_and_is_not_retried
     assert len(api.calls) == 1
     assert set(_states(cache, ids)) == {MessageState.REJECTED}
     assert cache.messages.get(ids[0]).last_error == refused.message
-    assert cache.messages.outbox_summary(OWNER).quarantined == 3
+    assert len(cache.messages.list(OWNER, [MessageState.REJECTED])) == 3
     assert engine.online is True  # the server did answer
 
 

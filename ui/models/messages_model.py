@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QStyle
 
-from local_cache import MessageRecord, MessageState, OutboxSummary
+from local_cache import MessageRecord, MessageState
 from ui.models.formatting import local_time, mask_identity_number, tr
 from ui.models.names import CatalogueNames
 from ui.models.table_model import Column, RowTableModel, runs
@@ -98,6 +99,15 @@ def _issues_count(record: MessageRecord) -> str:
 UNSENT_STATES = (MessageState.QUEUED, MessageState.SENDING)
 
 
+@dataclass(frozen=True)
+class OutboxSummary:
+    """What the outbox's rows come to (the header and the status bar show it)."""
+
+    unsent: int  # queued + sending
+    quarantined: int  # rejected: waits for the user (retry or return to draft)
+    oldest_unsent_queued_at: datetime | None
+
+
 class OutboxModel(MessagesModel):
     """Submitted messages not yet receipted: waiting, being sent, or held back after a refusal.
 
@@ -144,10 +154,6 @@ class OutboxModel(MessagesModel):
                 tooltip=lambda r: r.last_error or "",
             ),
         )
-
-    def count_unsent(self) -> int:
-        """Queued and sending messages, straight from the repository (not the shown rows)."""
-        return self._messages.count_unsent(self._owner)
 
     def summary(self) -> OutboxSummary:
         """Counts of the shown rows (one snapshot with the table, no extra query)."""

@@ -55,7 +55,9 @@ class RecordTable(QTableView):
         header.setResizeContentsPrecision(COLUMN_SIZING_ROWS)
         self.sortByColumn(sort_column, order)
         self._fitted = False
+        # Rows come by a reset (refresh) or as insertions (update_rows): fit on the first.
         model.modelReset.connect(self.fit_columns_once)
+        model.rowsInserted.connect(self.fit_columns_once)
         # Rows arriving while the table is not on screen (receipts during a sync) are not
         # sorted in one by one; the table sorts once when it is shown.
         self.proxy.setDynamicSortFilter(False)

@@ -19,9 +19,9 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Sign
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 from desktop_app.sync.status import SyncStatus
-from local_cache import CacheError, MessageRecord, MessageState, OutboxSummary
+from local_cache import CacheError, MessageRecord, MessageState
 from ui.bridge import EventBridge
-from ui.models.messages_model import ModelReloader, OutboxModel
+from ui.models.messages_model import ModelReloader, OutboxModel, OutboxSummary
 from ui.models.table_model import ROW_ROLE
 from ui.views.common import ListPage
 from ui.views.sync_panel import SyncHeader, sync_view
@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 
 RELOAD_DELAY_MS = 150  # events within this window become one reload
 AGE_REFRESH_MS = 30_000  # waiting times are words to the minute: a tick every half minute
-# Sizing columns reads this many rows (Qt's default, 1,000, costs milliseconds per reload).
-COLUMN_SIZING_ROWS = 100
 
 
 class SyncControls(Protocol):
@@ -82,7 +80,6 @@ class OutboxView(ListPage):
         self._sign_in_needed_at: datetime | None = None
         self._cancelling = False
         self._kept_selection: list[str] = []
-        self._had_rows = False
         self._last_summary: tuple[int, int, bool] | None = None
 
         self.title_label.setText(self.tr("Outbox"))
@@ -102,10 +99,6 @@ class OutboxView(ListPage):
 
         # Several refused reports can be retried at once.
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.horizontalHeader().setResizeContentsPrecision(COLUMN_SIZING_ROWS)
-        # Fitted once, when rows first appear; after that the user's column widths stay put
-        # while the rows are reloaded during a sync.
-        model.modelReset.disconnect(self.table.fit_columns_once)
         # Background reloads change rows in place (the selection stays); a direct refresh
         # resets the model, so the selection is put back by hand.
         model.modelAboutToBeReset.connect(self._keep_selection)
@@ -312,10 +305,6 @@ class OutboxView(ListPage):
         # repaints the rest. A dataChanged for every row on every load would cost more.
         self.model.set_now(now, notify=False)
         self._announce_summary(now, self.model.summary())
-        rows = self.model.rowCount()
-        if rows and not self._had_rows:
-            self.table.fit_columns()
-        self._had_rows = bool(rows)
         self._update_state()
 
     def _after_reset(self) -> None:

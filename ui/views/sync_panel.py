@@ -24,9 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.sync.status import SyncStatus
-from local_cache import OutboxSummary
 from ui.models.formatting import local_time
-from ui.models.messages_model import warning_icon
+from ui.models.messages_model import OutboxSummary, warning_icon
 
 CONTEXT = "SyncPanel"
 ICON_SIZE = 20
