@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from desktop_app.auth import Session, SessionService, TokenStore
 from desktop_app.autosave import Autosaver
 from desktop_app.drafts import DraftService
+from desktop_app.events import EventBus
 from desktop_app.forms import Catalogue, load_catalogue
 from desktop_app.forms.examples import example_values
 from desktop_app.sync.api_client import ApiClient
@@ -88,3 +90,20 @@ def wait_for(condition: Callable[[], object], timeout: float = 15.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"Timed out waiting for {getattr(condition, '__name__', condition)}")
         time.sleep(0.02)
+
+
+class Recorder:
+    """Collects published events (from the engine's thread)."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._lock = threading.Lock()
+        self.events: list[object] = []
+        bus.subscribe(self._add)
+
+    def _add(self, event: object) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def of(self, kind: type) -> list:
+        with self._lock:
+            return [e for e in self.events if isinstance(e, kind)]

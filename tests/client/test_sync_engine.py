@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -31,24 +30,7 @@ from desktop_app.sync.engine import SyncEngine
 from local_cache import Cache, MessageRecord, MessageState, Quarantine
 from tests.support.live_server import LiveServer
 
-from .conftest import wait_for
-
-
-class Recorder:
-    """Collects published events (from the engine's thread)."""
-
-    def __init__(self, bus: EventBus) -> None:
-        self._lock = threading.Lock()
-        self.events: list[object] = []
-        bus.subscribe(self._add)
-
-    def _add(self, event: object) -> None:
-        with self._lock:
-            self.events.append(event)
-
-    def of(self, kind: type) -> list:
-        with self._lock:
-            return [e for e in self.events if isinstance(e, kind)]
+from .conftest import Recorder, wait_for
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from desktop_app.sync.api_client import (
 from desktop_app.sync.engine import MAX_RETRY_AFTER_S, NOT_STORED, SyncEngine
 from local_cache import Cache, MessageState, open_cache
 
-from .conftest import wait_for
+from .conftest import Recorder, wait_for
 
 OWNER = "demo"
 Batch = list[tuple[str, dict]]
@@ -94,21 +94,6 @@ class FakeSession:
 
     def token(self) -> str | None:
         return "token"
-
-
-class Recorder:
-    def __init__(self, bus: EventBus) -> None:
-        self._lock = threading.Lock()
-        self.events: list[object] = []
-        bus.subscribe(self._add)
-
-    def _add(self, event: object) -> None:
-        with self._lock:
-            self.events.append(event)
-
-    def of(self, kind: type) -> list:
-        with self._lock:
-            return [e for e in self.events if isinstance(e, kind)]
 
 
 @pytest.fixture
