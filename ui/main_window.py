@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         )
         self.outbox_reload = self.outbox_view.reloader
         self.receipts_view = ReceiptsView(self.receipts_model, names=names, unit=session.unit)
+        self.receipts_view.reloader = self.receipts_reload
         self.reminders_view = RemindersView(self.reminders_model)
 
         self.navigation = QListWidget()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.models.messages_model import ModelReloader
 from ui.models.table_model import ROW_ROLE, RowTableModel, sorting_proxy
 
 MAX_COLUMN_WIDTH = 320
@@ -165,8 +166,12 @@ class ListPage(QWidget):
         self._layout.addWidget(self.table)
         self._layout.addLayout(self._buttons)
 
-        model.modelReset.connect(self._update_state)
+        # Rows change by a reset (refresh) or in place (update_rows, background reloads).
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved):
+            signal.connect(self._update_state)
         self.table.selectionModel().selectionChanged.connect(self._update_state)
+        # Set by the window when the page's rows are reloaded in the background.
+        self.reloader: ModelReloader | None = None
 
     def add_button(self, text: str, slot: Callable[[], object] | SignalInstance) -> QPushButton:
         """A button after the ones already in the row (the row stays left-aligned)."""
@@ -185,7 +190,10 @@ class ListPage(QWidget):
 
     def refresh(self) -> None:
         self.notice.hide()  # coming back to the page: the notice is old news
-        self.model.refresh()
+        if self.reloader is not None:
+            self.reloader.reload_now()  # thousands of rows: read off the GUI thread
+        else:
+            self.model.refresh()
 
     def _update_state(self, *_args: object) -> None:
         """Enable the buttons and word the summary for the current rows and selection."""
