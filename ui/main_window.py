@@ -31,9 +31,10 @@ from desktop_app.sync.status import SyncStatus
 from local_cache import MessageState
 from ui.bridge import EventBridge
 from ui.draft_editor import DraftEditor
-from ui.models.messages_model import DraftsModel, ModelReloader, OutboxModel
+from ui.models.messages_model import DraftsModel, OutboxModel
 from ui.models.names import CatalogueNames
 from ui.models.receipts_model import ReceiptsModel
+from ui.models.reloader import ModelReloader
 from ui.models.reminders_model import RemindersModel
 from ui.status_bar import StatusBar
 from ui.views.drafts_view import DraftsView

@@ -26,8 +26,9 @@ from local_cache import MessageState, Quarantine
 from tests.support.live_server import LiveServer
 from ui.bridge import EventBridge
 from ui.main_window import MainWindow
-from ui.models.messages_model import ModelReloader, OutboxModel
+from ui.models.messages_model import OutboxModel
 from ui.models.names import CatalogueNames
+from ui.models.reloader import ModelReloader
 from ui.models.table_model import WARNING_COLOUR
 from ui.views.outbox_view import AGE_REFRESH_MS, OutboxView
 from ui.views.sync_panel import number

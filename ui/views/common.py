@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.models.messages_model import ModelReloader
+from ui.models.reloader import ModelReloader
 from ui.models.table_model import ROW_ROLE, RowTableModel, sorting_proxy
 
 MAX_COLUMN_WIDTH = 320

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QAbstractItemView, QWidget
 from desktop_app.sync.status import SyncStatus
 from local_cache import CacheError, MessageRecord, MessageState
 from ui.bridge import EventBridge
-from ui.models.messages_model import ModelReloader, OutboxModel, OutboxSummary
+from ui.models.messages_model import OutboxModel, OutboxSummary
+from ui.models.reloader import ModelReloader
 from ui.models.table_model import ROW_ROLE
 from ui.views.common import ListPage
 from ui.views.sync_panel import SyncHeader, sync_view
