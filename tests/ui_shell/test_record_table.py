@@ -57,3 +57,19 @@ def test_update_rows_removes_changes_and_adds_without_a_reset(qtbot) -> None:
 
     assert model.resets == resets
     assert [(r.key, r.rank) for r in model.rows] == [("a", 1), ("c", 30), ("d", 4)]
+
+
+def test_a_hidden_table_fits_its_columns_when_first_shown_only(qtbot) -> None:
+    model = ItemsModel()
+    table = RecordTable(model)
+    qtbot.addWidget(table)
+    default = table.columnWidth(0)
+    model.update_rows([Item("a rather long key that needs a wide column", 1)])
+    assert table.columnWidth(0) == default  # not measured off screen
+
+    table.show()
+    fitted = table.columnWidth(0)
+    assert fitted > default
+    table.setColumnWidth(0, 60)  # the user's width
+    model.update_rows([Item("another long key, much longer than sixty pixels", 2)])
+    assert table.columnWidth(0) == 60

@@ -66,14 +66,16 @@ class RecordTable(QTableView):
     def showEvent(self, event: QShowEvent) -> None:
         self.proxy.setDynamicSortFilter(True)  # sorts what came while hidden, once
         super().showEvent(event)
+        self.fit_columns_once()
 
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self.proxy.setDynamicSortFilter(False)
 
     def fit_columns_once(self) -> None:
-        """Fit the columns when rows first appear; later reloads keep the user's widths."""
-        if not self._fitted and self.source_model.rowCount():
+        """Fit the columns when rows first appear on screen; later reloads keep the user's
+        widths. A hidden table (receipts during a sync) waits until it is shown."""
+        if not self._fitted and self.isVisible() and self.source_model.rowCount():
             self._fitted = True
             self.fit_columns()
 
