@@ -467,15 +467,15 @@ UI_PHASES = [
 SERVER_WORKER_PHASES = [
     ("token check (current_principal)", "registry_server/deps.py", "current_principal"),
     ("_batch (route work off the loop)", "registry_server/routes/messages.py", "_batch"),
-    ("  parse_batch (JSON, key checks)", "registry_server/submissions.py", "parse_batch"),
-    ("  canonical body + SHA-256", "registry_server/submissions.py", "_canonical_and_sha"),
-    ("  check_body (shape, pydantic)", "registry_server/submissions.py", "check_body"),
-    ("  _stored (keys already stored)", "registry_server/submissions.py", "_stored"),
-    ("  _checked (form version, rules)", "registry_server/submissions.py", "_checked"),
+    ("  parse_batch (JSON, key checks)", "registry_server/submission_parsing.py", "parse_batch"),
+    ("  canonical body + SHA-256", "registry_server/submissions.py", "canonical_and_sha"),
+    ("  check_body (shape, pydantic)", "registry_server/submission_parsing.py", "check_body"),
+    ("  _stored (keys already stored)", "registry_server/submission_batch.py", "_stored"),
+    ("  check_message (form version, rules)", "registry_server/submissions.py", "check_message"),
     ("    validate", "desktop_app/forms/validation.py", "validate"),
-    ("  _new + receipt_out", "registry_server/submissions.py", "_new"),
+    ("  new_message (+ signing)", "registry_server/submissions.py", "new_message"),
     ("  receipt_out", "registry_server/submissions.py", "receipt_out"),
-    ("  _insert (messages, receipts)", "registry_server/submissions.py", "_insert"),
+    ("  insert_new (messages, receipts)", "registry_server/submissions.py", "insert_new"),
     ("  SQLite commits", *_SQLITE_COMMIT),
 ]
 SERVER_LOOP_PHASES = [

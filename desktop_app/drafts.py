@@ -53,17 +53,21 @@ class DraftService:
         *,
         session: SessionLike | None = None,
         today: date | None = None,
+        reminder_id: str | None = None,
     ) -> MessageRecord:
         """A new draft on the latest version of the form, with `values` as its first answers
         (only fields the form has; others would be `field.unknown` issues on every check).
         With the signed-in `session`, the reporting institution, reporter and report date
-        the form asks for are filled in too, unless `values` answers them."""
+        the form asks for are filled in too, unless `values` answers them. A draft made from
+        a reminder keeps its `reminder_id` and sends it with the message."""
         definition = self.catalogue.latest(registry, form)
         if session is not None:
             defaults = envelope_defaults(definition, session, today or date.today())
             values = with_defaults(values, defaults)
         first = {k: v for k, v in (values or {}).items() if definition.has_field(k)}
-        return self.cache.messages.create_draft(owner, registry, form, definition.version, first)
+        return self.cache.messages.create_draft(
+            owner, registry, form, definition.version, first, reminder_id=reminder_id
+        )
 
     def find_existing(
         self, owner: str, registry: str, form: str, patient_id: str | None
@@ -162,6 +166,10 @@ class DraftService:
             "version": record.form_version,
             "values": definition.submitted_values(values),
         }
+        if record.reminder_id:
+            # The registry resolves this reminder with the message, also for a patient
+            # without a Norwegian number.
+            body["reminder_id"] = record.reminder_id
         self.cache.messages.submit(message_id, body)
         return issues
 

@@ -38,6 +38,16 @@ class RemindersUpdated:
 
 
 @dataclass(frozen=True)
+class ReceiptsUpdated:
+    added: int  # receipts fetched from the server that this computer did not have
+
+
+@dataclass(frozen=True)
+class StatisticsUpdated:
+    as_of: str | None  # the day the registry computed them for (YYYY-MM-DD)
+
+
+@dataclass(frozen=True)
 class SyncStatusChanged:
     status: SyncStatus
 

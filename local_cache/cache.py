@@ -13,8 +13,11 @@ from local_cache.database import make_engine
 from local_cache.errors import CacheError
 from local_cache.messages import MessageRepository
 from local_cache.migrate import upgrade_to_head
+from local_cache.receipt_keys import ReceiptKeyRepository
 from local_cache.receipts import ReceiptRepository
+from local_cache.reminder_answers import ReminderAnswerRepository
 from local_cache.reminders import ReminderRepository
+from local_cache.statistics import StatisticsRepository
 from local_cache.users import LocalUserRepository
 
 
@@ -27,6 +30,9 @@ class Cache:
         self.messages = MessageRepository(engine, codec)
         self.receipts = ReceiptRepository(engine)
         self.reminders = ReminderRepository(engine, codec)
+        self.reminder_answers = ReminderAnswerRepository(engine, codec)
+        self.receipt_keys = ReceiptKeyRepository(engine)
+        self.statistics = StatisticsRepository(engine)
         self.users = LocalUserRepository(engine)
 
     @property

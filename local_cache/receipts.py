@@ -65,8 +65,17 @@ class ReceiptRepository:
         return _record(row)
 
 
-def receipt_row(owner: str, receipt: dict, stored_at: datetime) -> dict[str, Any]:
-    """The receipts row for a receipt from the server; ValueError when a field is missing."""
+def receipt_row(
+    owner: str,
+    receipt: dict,
+    stored_at: datetime,
+    *,
+    verdict: str | None = None,
+    origin: str = "this_pc",
+) -> dict[str, Any]:
+    """The receipts row for a receipt from the server; ValueError when a field is missing.
+    `verdict`: what checking its signature found; `origin`: "this_pc" for our own message's
+    receipt, "server" for one fetched by cursor."""
     missing = [key for key in _KNOWN if receipt.get(key) in (None, "")]
     if missing:
         raise ValueError(f"The receipt is incomplete; missing: {', '.join(missing)}.")
@@ -82,6 +91,8 @@ def receipt_row(owner: str, receipt: dict, stored_at: datetime) -> dict[str, Any
         "unit_id": str(receipt["unit_id"]),
         "receipt_json": json.dumps(receipt, ensure_ascii=False),
         "stored_at": stored_at,
+        "verdict": verdict,
+        "origin": origin,
     }
 
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     Column,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -68,6 +67,8 @@ messages = Table(
     Column("migration_changes_blob", LargeBinary, nullable=True),
     # When the sync engine last had an answer (or a failure) for this message (migration 0003).
     Column("last_attempt_at", UtcDateTime, nullable=True),
+    # The reminder a draft was made from; sent in the body so the registry resolves it.
+    Column("reminder_id", String(100), nullable=True),
     Index("ix_messages_owner_state", "owner", "state"),
     Index("ix_messages_state", "state"),
 )
@@ -76,8 +77,9 @@ receipts = Table(
     "receipts",
     metadata,
     Column("receipt_id", String(100), primary_key=True),
-    # Only sent messages get receipts, and those can no longer be deleted.
-    Column("message_id", String(36), ForeignKey("messages.id"), nullable=False, unique=True),
+    # No foreign key: a receipt fetched from the server (origin "server") may be for a message
+    # sent from another computer of the unit.
+    Column("message_id", String(36), nullable=False, unique=True),
     Column("owner", String(200), nullable=False),
     Column("registry", String(50), nullable=False),
     Column("form", String(100), nullable=False),
@@ -88,7 +90,33 @@ receipts = Table(
     # The whole receipt as received (e.g. with a signature this version does not know).
     Column("receipt_json", Text, nullable=False),
     Column("stored_at", UtcDateTime, nullable=False),
+    # desktop_app.receipt_signature.Verdict of the signature when the receipt was stored.
+    Column("verdict", String(20), nullable=True),
+    # "this_pc": stored with our own message's state; "server": fetched by cursor.
+    Column("origin", String(10), nullable=False, server_default="this_pc"),
     Index("ix_receipts_owner", "owner"),
+    Index("ix_receipts_unit", "unit_id"),
+)
+
+# Public keys receipts are signed with, as fetched from the server (over verified TLS);
+# the keys the program ships are in resources/receipt_keys.json.
+receipt_keys = Table(
+    "receipt_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("public_key", String(100), nullable=False),
+    Column("server_url", String(500), nullable=False),
+    Column("fetched_at", UtcDateTime, nullable=False),
+)
+
+# Where GET /receipts?since= left off, per user and server.
+receipt_cursors = Table(
+    "receipt_cursors",
+    metadata,
+    Column("owner", String(200), primary_key=True),
+    Column("server_url", String(500), primary_key=True),
+    Column("cursor", String(100), nullable=False),
+    Column("fetched_at", UtcDateTime, nullable=False),
 )
 
 reminders = Table(
@@ -110,6 +138,33 @@ reminder_fetches = Table(
     metadata,
     Column("owner", String(200), primary_key=True),
     Column("fetched_at", UtcDateTime, nullable=False),
+)
+
+# A unit's answer to a reminder ("not ours", "patient moved" and why), kept until the server
+# has it: the sync engine sends unsent answers; the reason may name a patient (codec).
+reminder_answers = Table(
+    "reminder_answers",
+    metadata,
+    Column("reminder_id", String(100), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("answer", String(30), nullable=False),
+    Column("reason_blob", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Index("ix_reminder_answers_owner", "owner"),
+)
+
+# The last GET /statistics answer per user, shown offline. Aggregates only (cells under five
+# cases suppressed by the server): no patient data, so plain JSON.
+statistics_cache = Table(
+    "statistics_cache",
+    metadata,
+    Column("owner", String(200), primary_key=True),
+    Column("fetched_at", UtcDateTime, nullable=False),
+    Column("as_of", String(10), nullable=True),
+    Column("payload_json", Text, nullable=False),
 )
 
 local_users = Table(

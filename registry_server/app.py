@@ -15,8 +15,18 @@ from desktop_app.forms import load_catalogue
 from registry_server import __version__
 from registry_server.db import describe_url, make_engine, make_session_factory, upgrade_database
 from registry_server.limits import BodySizeLimit
-from registry_server.routes import auth, forms, health, messages, receipts, reminders
+from registry_server.routes import (
+    auth,
+    forms,
+    health,
+    messages,
+    receipt_keys,
+    receipts,
+    reminders,
+    statistics,
+)
 from registry_server.settings import ServerSettings
+from registry_server.signing import load_signing_key, publish_key, sign_unsigned_receipts
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +39,17 @@ def create_app(settings: ServerSettings) -> FastAPI:
     upgrade_database(engine)
     session_factory = make_session_factory(engine)
     catalogue = load_catalogue()
+    signing_key = load_signing_key(settings.receipt_key_file, settings.data_dir, demo=settings.demo)
+    publish_key(session_factory, signing_key)
+    sign_unsigned_receipts(session_factory, signing_key)
     if settings.demo:
         from registry_server.demo import seed_demo
 
         seed_demo(session_factory, catalogue)
+        if settings.demo_national:
+            from registry_server.demo_national import seed_national_demo
+
+            seed_national_demo(session_factory, catalogue, signing_key, settings.today())
     log.info(
         "Database %s; %d form definitions",
         describe_url(settings.database_url),
@@ -41,7 +58,15 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        nightly = None
+        if settings.scheduled_jobs:
+            from registry_server.jobs.scheduler import NightlyJobs
+
+            nightly = NightlyJobs(session_factory, catalogue, settings.nightly_at, settings.today)
+            nightly.start()
         yield
+        if nightly is not None:
+            nightly.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -56,8 +81,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.catalogue = catalogue
+    app.state.signing_key = signing_key
 
-    for module in (auth, forms, messages, receipts, reminders, health):
+    for module in (auth, forms, messages, receipts, receipt_keys, reminders, statistics, health):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(
         BodySizeLimit,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -64,6 +66,9 @@ class Unit(Base):
     hospital_code: Mapped[str] = mapped_column(String(10))
     hospital_name: Mapped[str] = mapped_column(String(200))
     department: Mapped[str] = mapped_column(String(200))
+    # JSON list of the registry ids this unit reports to: expected cases of a registry at the
+    # unit's hospital are routed to a unit that reports to it (registry_server.expected).
+    registries: Mapped[str] = mapped_column(Text, server_default="[]", default="[]")
 
     def to_dict(self) -> dict:
         return {
@@ -98,6 +103,10 @@ class Token(Base):
 
 class Message(Base):
     __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_patient", "registry", "patient_id"),
+        Index("ix_messages_unit_received", "unit_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -118,6 +127,12 @@ class Message(Base):
     nopho_care_transfer: Mapped[bool] = mapped_column(
         Boolean, index=True, server_default=false(), default=False
     )
+    # Copied from the body when it is stored: reminders and statistics match messages to
+    # patients by an indexed query instead of decoding every body. None: no Norwegian number.
+    patient_id: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    # The reminder the message answers (a draft made from a reminder carries its id), so a
+    # patient without a Norwegian number is matched too.
+    reminder_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
 
     # Stored in the same transaction as the message, so a stored message always has one.
     receipt: Mapped[Receipt] = relationship(lazy="joined", uselist=False)
@@ -138,6 +153,11 @@ class Receipt(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     body_sha256: Mapped[str] = mapped_column(String(64))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    # Ed25519 over desktop_app.receipt_signature.signed_bytes(receipt); stored, so a replay
+    # answers with the very same signature. Null only between migration and the first start
+    # that signs old receipts (registry_server.signing.sign_unsigned_receipts).
+    key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    signature: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
     def to_dict(self) -> dict:
         return {
@@ -149,7 +169,50 @@ class Receipt(Base):
             "received_at": iso_utc(self.received_at),
             "body_sha256": self.body_sha256,
             "unit_id": self.unit_id,
+            "key_id": self.key_id,
+            "signature": self.signature,
         }
+
+
+class ReceiptKey(Base):
+    """A public key receipts are (or were) signed with; published at GET /receipt-keys so
+    that a receipt signed before a key rotation still verifies."""
+
+    __tablename__ = "receipt_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(20))
+    public_key: Mapped[str] = mapped_column(String(100))  # base64 of the raw 32 bytes
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ExpectedCase(Base):
+    """A case the registry learned of outside the clinical messages (a pathology report, a
+    procedure code from a hospital's patient administration): `registry-server
+    import-expected` loads them; the reminder job turns them into reminders."""
+
+    __tablename__ = "expected_cases"
+    __table_args__ = (Index("ix_expected_cases_registry_date", "registry", "event_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # sha256 of (registry, event, event date, patient or case id, hospital): importing the
+    # same notification twice stores it once.
+    dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
+    registry_code: Mapped[str] = mapped_column("registry", String(50))
+    event: Mapped[str] = mapped_column(String(50))  # e.g. pathology_diagnosis, surgery_procedure
+    event_date: Mapped[date] = mapped_column(Date)
+    patient_id: Mapped[str | None] = mapped_column(String(11), nullable=True, index=True)
+    # The registry's own case id for a patient without a Norwegian number.
+    case_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    patient_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    hospital_code: Mapped[str] = mapped_column(String(10))
+    department: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    source: Mapped[str] = mapped_column(String(50))  # e.g. pathology, patient_administration
+    # The unit the case is routed to; None when no unit at the hospital reports to the registry.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True, index=True)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    import_id: Mapped[str] = mapped_column(String(36))
 
 
 class Reminder(Base):
@@ -157,6 +220,7 @@ class Reminder(Base):
     __table_args__ = (
         Index("ix_reminders_open", "unit_id", "resolved_at"),
         Index("ix_reminders_match", "unit_id", "registry", "form", "patient_id"),
+        UniqueConstraint("dedup_key", name="uq_reminders_dedup_key"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -164,21 +228,83 @@ class Reminder(Base):
     # "registry" itself is reserved by SQLAlchemy's declarative base.
     registry_code: Mapped[str] = mapped_column("registry", String(50))
     form: Mapped[str] = mapped_column(String(50))
-    patient_id: Mapped[str] = mapped_column(String(11))
+    # None for a patient without a Norwegian number: then case_id names the patient.
+    patient_id: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    case_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     patient_name: Mapped[str] = mapped_column(String(200))
+    # English sentence for older clients and the API docs; clients word reason_key instead.
     reason: Mapped[str] = mapped_column(Text)
+    reason_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reason_params: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON object
     due_date: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Which rule made it and from what (resources/reminder_rules.json); the dedup key is
+    # (rule, trigger), so the job running again makes no second reminder.
+    rule_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    dedup_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    expected_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("expected_cases.id"), nullable=True
+    )
+    trigger_message_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    event_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # How it ended: a receipted message that matches it, or the unit's answer.
+    resolved_by_message_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    answer: Mapped[str | None] = mapped_column(String(30), nullable=True)  # not_ours, patient_moved
+    answer_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, today: date | None = None) -> dict:
         return {
             "id": self.id,
             "registry": self.registry_code,
             "form": self.form,
             "patient_id": self.patient_id,
+            "case_id": self.case_id,
             "patient_name": self.patient_name,
             "reason": self.reason,
+            "reason_key": self.reason_key,
+            "reason_params": json.loads(self.reason_params) if self.reason_params else {},
+            "rule_id": self.rule_id,
+            "event_date": self.event_date.isoformat() if self.event_date else None,
             "due_date": self.due_date.isoformat(),
+            "overdue": today is not None and self.due_date < today,
             "created_at": iso_utc(self.created_at),
         }
+
+
+class JobRun(Base):
+    """One run of a scheduled job (reminders, statistics): when, for which day, what it did."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_finished", "job", "finished_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(30))
+    as_of: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON object
+
+
+class StatisticsCell(Base):
+    """One aggregate of one statistics run: an indicator for one unit, hospital, region or the
+    nation, for one month ("YYYY-MM") or the twelve months up to the run ("12m"). Never
+    patient-level; small cells are suppressed when served, not when stored."""
+
+    __tablename__ = "statistics_cells"
+    __table_args__ = (
+        Index("ix_statistics_cells_lookup", "run_id", "registry", "level", "level_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("job_runs.id", ondelete="CASCADE"))
+    registry_code: Mapped[str] = mapped_column("registry", String(50))
+    indicator: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(10))  # unit, hospital, region, nation
+    level_key: Mapped[str] = mapped_column(String(20))  # unit id, hospital code, region code, ""
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM or 12m
+    denominator: Mapped[int] = mapped_column(Integer)  # the cases the cell counts
+    numerator: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -95,6 +95,12 @@ class MessageBody(BaseModel):
     form: str = Field(min_length=1, max_length=50)
     version: int = Field(ge=1)
     values: dict[str, Any] = Field(description="Flat object {field_id: value}.")
+    reminder_id: str | None = Field(
+        None,
+        description="The id of the reminder the message answers, when the draft was made from "
+        "one (GET /reminders): it resolves that reminder also for a patient without a "
+        "Norwegian identity number.",
+    )
 
 
 class ReceiptOut(BaseModel):
@@ -106,11 +112,29 @@ class ReceiptOut(BaseModel):
     received_at: str = Field(description="ISO 8601, UTC.")
     body_sha256: str = Field(description="Hex SHA-256 of the canonical message body.")
     unit_id: int
+    key_id: str | None = Field(description="The receipt key that signed it (GET /receipt-keys).")
+    signature: str | None = Field(
+        description="Ed25519 signature (base64url, no padding) over the UTF-8 text "
+        "RR1|registry|form|version|message_id|receipt_id|received_at|body_sha256|unit_id|key_id."
+    )
 
 
 class ReceiptList(BaseModel):
     receipts: list[ReceiptOut]
     cursor: str = Field(description="Pass as `since` to get only newer receipts.")
+
+
+class ReceiptKeyOut(BaseModel):
+    key_id: str = Field(description="First 16 hex digits of the SHA-256 of the raw public key.")
+    algorithm: str = Field(description="Ed25519.")
+    public_key: str = Field(description="Base64 of the raw 32-byte public key.")
+    created_at: str
+    retired_at: str | None = Field(description="No new receipts are signed with it since then.")
+    current: bool = Field(description="The key new receipts are signed with.")
+
+
+class ReceiptKeyList(BaseModel):
+    keys: list[ReceiptKeyOut]
 
 
 class ReminderOut(BaseModel):

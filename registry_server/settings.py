@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import platformdirs
@@ -32,7 +32,21 @@ class ServerSettings:
     # POST /messages/batch: at most this many items, and this many bytes in the whole request.
     max_batch_items: int = MAX_BATCH_ITEMS
     max_batch_bytes: int = MAX_BATCH_BYTES
+    # Demo accounts, their units and the public demo receipt key (tests use this alone).
     demo: bool = False
+    # With demo: a national year of synthetic cases, expected-case notifications and messages
+    # (registry_server.demo_national), made on the first start; `registry-server --demo`.
+    demo_national: bool = False
+    # The Ed25519 key receipts are signed with (PEM); None: <data_dir>/receipt-signing-key.pem,
+    # made on first start (the demo key for a demo server without one). See signing.py.
+    receipt_key_file: Path | None = None
+    # Run the reminder and statistics jobs in this process: at start when the last run is
+    # older than today, then nightly at `nightly_at` (server local time). With several
+    # processes on PostgreSQL one runs them at a time; the others skip.
+    scheduled_jobs: bool = False
+    nightly_at: time = time(2, 0)
+    # Statistics cells counting fewer cases than this are served suppressed.
+    statistics_min_cell: int = 5
     # The server's "today" for form-version grace periods and date checks; None: the real
     # date. Set in tests (and on a staging server) to see what a future date will refuse.
     today_override: date | None = None
@@ -43,7 +57,7 @@ class ServerSettings:
             self.database_url = f"sqlite:///{self.data_dir / 'registry.sqlite3'}"
         if self.token_ttl <= timedelta(0):
             raise ValueError("token_ttl must be positive.")
-        for name in ("max_body_bytes", "max_batch_items", "max_batch_bytes"):
+        for name in ("max_body_bytes", "max_batch_items", "max_batch_bytes", "statistics_min_cell"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive.")
 

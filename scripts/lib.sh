@@ -62,3 +62,18 @@ ensure_qt_libs() {
     exit 1
   fi
 }
+
+# ensure_command COMMAND PACKAGE: a Debian package's program the tests need (e.g. pdftoppm from
+# poppler-utils), installed with apt-get when run as root.
+ensure_command() {
+  local command="$1" package="$2"
+  command -v "$command" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo ">> installing $package (for $command)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+  else
+    echo "error: $command is missing. Install it (Debian/Ubuntu: sudo apt-get install $package) and run again." >&2
+    exit 1
+  fi
+}

@@ -5,6 +5,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 setup_venv "test"
 ensure_qt_libs offscreen
+# The receipt tests print a PDF to an image, as a scanner would, and read its QR code back.
+ensure_command pdftoppm poppler-utils
 export QT_QPA_PLATFORM=offscreen
 # In CI the PostgreSQL tests must run, never silently skip.
 if [ "${CI:-}" = "true" ]; then export REGISTRY_TESTS_REQUIRE_POSTGRES=1; fi

@@ -12,8 +12,10 @@ from desktop_app.events import (
     EventBus,
     MessageStateChanged,
     OutboxChanged,
+    ReceiptsUpdated,
     RemindersUpdated,
     SignInRequired,
+    StatisticsUpdated,
     SyncStatusChanged,
 )
 
@@ -32,6 +34,8 @@ class EventBridge(QObject):
     outboxChanged = Signal(int)  # unsent count
     messageStateChanged = Signal(str, str)  # message id, new state
     remindersUpdated = Signal()
+    receiptsUpdated = Signal(int)  # receipts fetched that this computer did not have
+    statisticsUpdated = Signal(str)  # as of (YYYY-MM-DD; "" when unknown)
     signInRequired = Signal(str)  # detail
     syncStatusChanged = Signal(object)  # desktop_app.sync.status.SyncStatus (immutable snapshot)
 
@@ -65,6 +69,10 @@ class EventBridge(QObject):
                 self.messageStateChanged.emit(message_id, str(state))
             case RemindersUpdated():
                 self.remindersUpdated.emit()
+            case ReceiptsUpdated(added=added):
+                self.receiptsUpdated.emit(added)
+            case StatisticsUpdated(as_of=as_of):
+                self.statisticsUpdated.emit(as_of or "")
             case SignInRequired(detail=detail):
                 self.signInRequired.emit(detail)
             case SyncStatusChanged(status=status):

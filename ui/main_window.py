@@ -9,7 +9,7 @@ messages per batch, each with its own event).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -27,16 +27,16 @@ from desktop_app.app import Services
 from desktop_app.auth import Session
 from desktop_app.config import APP_NAME
 from desktop_app.sync.engine import SyncEngine
-from desktop_app.sync.status import SyncStatus
-from local_cache import MessageState
 from ui.bridge import EventBridge
 from ui.draft_editor import DraftEditor
+from ui.lazy_page import LazyPage
 from ui.models.messages_model import DraftsModel, OutboxModel
 from ui.models.names import CatalogueNames
 from ui.models.receipts_model import ReceiptsModel
 from ui.models.reloader import ModelReloader
 from ui.models.reminders_model import RemindersModel
 from ui.status_bar import StatusBar
+from ui.sync_relay import SyncRelay
 from ui.views.drafts_view import DraftsView
 from ui.views.existing_report_box import ask_about_existing
 from ui.views.new_report_view import NewReportView
@@ -53,7 +53,7 @@ REMINDER_PREFILL = ("patient_id", "patient_name")
 
 
 class MainWindow(QMainWindow):
-    NEW_REPORT, DRAFTS, OUTBOX, RECEIPTS, REMINDERS = range(5)
+    NEW_REPORT, DRAFTS, OUTBOX, RECEIPTS, REMINDERS, STATISTICS = range(6)
 
     signedOut = Signal()
     closed = Signal()
@@ -75,8 +75,6 @@ class MainWindow(QMainWindow):
         self.editor: DraftEditor | None = None
         self.existing_box: QMessageBox | None = None  # "report already exists" (reminders)
         self._signing_out = False
-        self._sign_in_prompted = False
-        self._last_sync: datetime | None = None
 
         settings = services.settings
         names = CatalogueNames(services.catalogue, settings.language)
@@ -115,6 +113,8 @@ class MainWindow(QMainWindow):
         self.receipts_view = ReceiptsView(self.receipts_model, names=names, unit=session.unit)
         self.receipts_view.reloader = self.receipts_reload
         self.reminders_view = RemindersView(self.reminders_model)
+        # Made when first opened: the charting library is imported only then.
+        self.statistics_page = LazyPage(lambda: self._statistics_view(names))
 
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
                 self.tr("Outbox"),
                 self.tr("Receipts"),
                 self.tr("Reminders"),
+                self.tr("Statistics"),
             ]
         )
         self.navigation.setObjectName("navigation")
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
             self.outbox_view,
             self.receipts_view,
             self.reminders_view,
+            self.statistics_page,
         ):
             self.stack.addWidget(view)
 
@@ -151,6 +153,15 @@ class MainWindow(QMainWindow):
 
         self.status = StatusBar()
         self.setStatusBar(self.status)
+        self.relay = SyncRelay(
+            self.bridge,
+            self.status,
+            drafts_reload=self.drafts_reload,
+            receipts_reload=self.receipts_reload,
+            reminders_model=self.reminders_model,
+            offline_session=session.offline,
+            window=self,
+        )
         self._build_actions()
 
         self._connect()
@@ -194,13 +205,7 @@ class MainWindow(QMainWindow):
         self.outbox_view.outboxSummaryChanged.connect(self.status.set_outbox)
         self.receipts_view.statusMessage.connect(lambda text: self.status.showMessage(text, 8000))
         self.reminders_view.createDraftRequested.connect(self.create_draft_for_reminder)
-
-        self.bridge.connectivityChanged.connect(self._on_connectivity)
-        self.bridge.outboxChanged.connect(self._on_outbox_changed)
-        self.bridge.messageStateChanged.connect(self._on_message_state)
-        self.bridge.remindersUpdated.connect(self._on_reminders_updated)
-        self.bridge.signInRequired.connect(self._on_sign_in_required)
-        self.bridge.syncStatusChanged.connect(self._on_sync_status)
+        self.relay.signOutRequested.connect(self.sign_out)
 
     def _load_initial_state(self) -> None:
         # Drafts decide the first page and are few; reminders are one cached list. The outbox
@@ -226,8 +231,8 @@ class MainWindow(QMainWindow):
         else:
             self.status.set_connectivity(None, "")  # "Connecting…" until the first sync pass
         # The unsent count follows from the outbox's background load (outboxSummaryChanged).
-        self._last_sync = self.reminders_model.fetched_at
-        self.status.set_last_sync(self._last_sync)
+        if self.reminders_model.fetched_at is not None:
+            self.relay.mark_synced(self.reminders_model.fetched_at)
 
     # -- pages and the editor -------------------------------------------------------------
 
@@ -325,7 +330,12 @@ class MainWindow(QMainWindow):
 
         def create() -> None:
             record = self.services.drafts.new_draft(
-                self.owner, registry, form, values, session=self.session
+                self.owner,
+                registry,
+                form,
+                values,
+                session=self.session,
+                reminder_id=reminder.get("id") or None,
             )
             self.open_draft(record.id)
 
@@ -348,66 +358,16 @@ class MainWindow(QMainWindow):
         self.services.send_now()
         self.status.showMessage(self.tr("Sending…"), 3000)
 
-    @Slot(bool, str)
-    def _on_connectivity(self, online: bool, detail: str) -> None:
-        self.status.set_connectivity(online, detail)
-        if online:
-            self._mark_synced()
-
-    @Slot(int)
-    def _on_outbox_changed(self, unsent: int) -> None:
-        self.status.set_unsent(unsent)  # the outbox page reloads itself on the same event
-
-    @Slot(str, str)
-    def _on_message_state(self, _message_id: str, state: str) -> None:
-        # Called once per message of a batch: only schedule (coalesced) reloads here, and only
-        # for the page on show: a hidden page reloads when it is shown (_show_page).
-        if state in (MessageState.DRAFT, MessageState.REJECTED):
-            self.drafts_reload.schedule()
-        if state == MessageState.RECEIPTED:
-            self.receipts_reload.schedule()
-
-    @Slot(object)
-    def _on_sync_status(self, status: SyncStatus) -> None:
-        if status.last_success_at is not None and (
-            self._last_sync is None or status.last_success_at > self._last_sync
-        ):
-            self._mark_synced(status.last_success_at)
-
     @Slot(str)
     def _open_returned_draft(self, message_id: str) -> None:
         """A refused report taken back from the outbox: open it to be changed, like a draft."""
         self.drafts_reload.schedule()
         self.open_draft(message_id)
 
-    @Slot()
-    def _on_reminders_updated(self) -> None:
-        self.reminders_model.refresh()
-        self._mark_synced(self.reminders_model.fetched_at)
+    def _statistics_view(self, names: CatalogueNames) -> QWidget:
+        from ui.views.statistics_view import StatisticsView
 
-    def _mark_synced(self, when: datetime | None = None) -> None:
-        self._last_sync = when or datetime.now(UTC)
-        self.status.set_last_sync(self._last_sync)
-
-    @Slot(str)
-    def _on_sign_in_required(self, detail: str) -> None:
-        self.status.set_connectivity(False, detail)
-        # An offline sign-in has no token to send with: the status bar says why, no dialog.
-        if self._sign_in_prompted or self.session.offline:
-            return
-        self._sign_in_prompted = True
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            self.tr("Sign in again"),
-            detail + "\n\n" + self.tr("Sign out and sign in again to send your reports."),
-            QMessageBox.StandardButton.NoButton,
-            self,
-        )
-        box.setObjectName("signInRequiredBox")
-        sign_out = box.addButton(self.tr("Sign out now"), QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(self.tr("Later"), QMessageBox.ButtonRole.RejectRole)
-        box.buttonClicked.connect(lambda button: self.sign_out() if button is sign_out else None)
-        box.open()
+        return StatisticsView(self.services, self.session, names, self.bridge)
 
     # -- leaving --------------------------------------------------------------------------
 

@@ -9,86 +9,50 @@ from __future__ import annotations
 
 import email.utils
 import ssl
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import certifi
 import httpx
 
-API_PREFIX = "/api/v1"
-
-NETWORK_MESSAGE = (
-    "The registry server cannot be reached. "
-    "Your message is kept and will be sent when the connection is back."
+from desktop_app.sync.api_errors import (
+    NETWORK_MESSAGE,
+    UNREADABLE_ANSWER,
+    ApiError,
+    AuthError,
+    Conflict,
+    InsecureUrlError,
+    Invalid,
+    ItemResult,
+    NetworkError,
+    Receipted,
+    Refused,
+    ServerError,
+    SubmitResult,
+    TlsError,
 )
 
+__all__ = [
+    "NETWORK_MESSAGE",
+    "UNREADABLE_ANSWER",
+    "ApiClient",
+    "ApiError",
+    "AuthError",
+    "Conflict",
+    "InsecureUrlError",
+    "Invalid",
+    "ItemResult",
+    "NetworkError",
+    "Receipted",
+    "Refused",
+    "ServerError",
+    "SubmitResult",
+    "TlsError",
+    "make_ssl_context",
+    "parse_retry_after",
+]
 
-class ApiError(Exception):
-    """Any failure talking to the server; ``message`` is a plain sentence for the user."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-class NetworkError(ApiError):
-    """The server could not be reached (refused, timed out, connection dropped)."""
-
-
-class TlsError(NetworkError):
-    """The server's certificate could not be verified, so nothing was sent."""
-
-
-class AuthError(ApiError):
-    """Wrong credentials, or the token is missing, expired or revoked (401)."""
-
-
-class ServerError(ApiError):
-    """The server failed (5xx), timed out waiting for our request (408) or asked us to slow
-    down (429); try again later, not before ``retry_after`` seconds when it is given."""
-
-    def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message, status=status)
-        self.retry_after = retry_after
-
-
-class InsecureUrlError(ApiError, ValueError):
-    """The configured server address is not https:// and plain HTTP is not allowed."""
-
-
-@dataclass
-class Receipted:
-    receipt: dict
-    replay: bool  # True when the server had already received this message (200)
-
-
-@dataclass
-class Invalid:
-    issues: list[dict]
-    detail: str
-
-
-@dataclass
-class Conflict:
-    detail: str
-
-
-@dataclass
-class Refused:
-    """One batch item the server would not take as it is (400 bad key, 413 too large)."""
-
-    status: int
-    detail: str
-
-
-SubmitResult = Receipted | Invalid | Conflict
-ItemResult = Receipted | Invalid | Conflict | Refused
-
-UNREADABLE_ANSWER = "The registry server sent an answer that cannot be read. Try again later."
+API_PREFIX = "/api/v1"
 
 
 def make_ssl_context(
@@ -197,11 +161,36 @@ class ApiClient:
         data = self._json(self._check(self._request("GET", "/reminders", headers=_bearer(token))))
         return list(data.get("reminders") or []), _parse_time(data.get("fetched_at"))
 
+    def answer_reminder(self, token: str, reminder_id: str, answer: str, reason: str) -> dict:
+        """Tell the registry the reminder is not this unit's to answer ("not_ours",
+        "patient_moved") and why; sending the same answer again is safe."""
+        response = self._request(
+            "POST",
+            f"/reminders/{reminder_id}/answer",
+            json={"answer": answer, "reason": reason},
+            headers=_bearer(token),
+        )
+        return self._json(self._check(response))
+
     def receipts(self, token: str, since: str | None = None) -> tuple[list[dict], str]:
+        """The unit's receipts after the cursor `since` (all from the start without it), at
+        most one page, and the cursor to ask for the next ones with."""
         params = {"since": since} if since else None
         response = self._request("GET", "/receipts", params=params, headers=_bearer(token))
         data = self._json(self._check(response))
         return list(data.get("receipts") or []), str(data.get("cursor") or "")
+
+    def receipt_keys(self) -> list[dict]:
+        """The registry's receipt-signing public keys (GET /receipt-keys; no sign-in)."""
+        return list(
+            self._json(self._check(self._request("GET", "/receipt-keys"))).get("keys") or []
+        )
+
+    def statistics(self, token: str, registry: str | None = None) -> dict:
+        """The unit's statistics beside its hospital, region and nation (GET /statistics)."""
+        params = {"registry": registry} if registry else None
+        response = self._request("GET", "/statistics", params=params, headers=_bearer(token))
+        return self._json(self._check(response))
 
     def forms(self) -> list[dict]:
         return list(self._json(self._check(self._request("GET", "/forms"))).get("forms") or [])

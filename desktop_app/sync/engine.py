@@ -1,5 +1,5 @@
-"""The background sync engine: sends the outbox in batches and refreshes reminders, off the UI
-thread.
+"""The background sync engine: sends the outbox in batches, then runs the pass's other steps
+(desktop_app.sync.steps: reminder answers, reminders, receipts, statistics), off the UI thread.
 
 One daemon thread runs passes. Between passes it waits on an Event, so ``request_sync()`` wakes
 it at once and ``stop()`` ends it promptly. A pass claims up to ``batch_size`` queued messages,
@@ -16,7 +16,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,7 +26,6 @@ from desktop_app.events import (
     EventBus,
     MessageStateChanged,
     OutboxChanged,
-    RemindersUpdated,
     SignInRequired,
     SyncStatusChanged,
 )
@@ -44,6 +43,7 @@ from desktop_app.sync.api_client import (
 )
 from desktop_app.sync.backoff import Backoff
 from desktop_app.sync.status import SyncStatus
+from desktop_app.sync.steps import Step, StepContext, default_steps
 from local_cache import (
     Outcome,
     OutgoingMessage,
@@ -102,6 +102,8 @@ class SyncEngine:
         max_backoff_s: float = 300.0,
         batch_size: int = 100,
         rng: random.Random | None = None,
+        steps: Sequence[Step] | None = None,
+        receipt_verdict: Callable[[dict], str | None] | None = None,
     ) -> None:
         self.cache = cache
         self.api = api
@@ -120,6 +122,10 @@ class SyncEngine:
         self._cancel = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.steps = list(default_steps() if steps is None else steps)
+        # What checking a new receipt's signature found (receipt_signature.Verdict), stored
+        # with it; None: not checked.
+        self._receipt_verdict = receipt_verdict or (lambda _receipt: None)
 
     @property
     def owner(self) -> str:
@@ -210,7 +216,7 @@ class SyncEngine:
             if not self._send_outbox(token):
                 log.info("Sync pass cancelled")
                 return self._waiting(self.interval_s)
-            self._refresh_reminders(token)
+            self._run_steps(token)
         except _StopPass as stop:
             return self._waiting(stop.delay)
         except Exception:
@@ -278,7 +284,9 @@ class SyncEngine:
             self._settle([RetryLater(m.id, NOT_SENT) for m in claimed])
             raise
         self._set_online(True, CONNECTED)
-        outcomes = [_outcome(m, r) for m, r in zip(claimed, results, strict=True)]
+        outcomes = [
+            _outcome(m, r, self._receipt_verdict) for m, r in zip(claimed, results, strict=True)
+        ]
         if not self._settle(outcomes):
             self._error(NOT_STORED)
             raise _StopPass(self._backoff.next_delay())
@@ -304,17 +312,30 @@ class SyncEngine:
         # The next batch would most likely meet the same refusal: stop and back off.
         raise _StopPass(self._backoff.next_delay())
 
-    def _refresh_reminders(self, token: str) -> None:
-        try:
-            reminders, fetched_at = self.api.reminders(token)
-        except AuthError as exc:
-            self._sign_in_required(TOKEN_REJECTED)
-            raise _StopPass(None) from exc
-        except ApiError as exc:
-            raise _StopPass(self._failure_delay(exc)) from exc
-        self._set_online(True, CONNECTED)
-        self.cache.reminders.replace_all(self.owner, reminders, fetched_at)
-        self.events.publish(RemindersUpdated(fetched_at=fetched_at))
+    def _run_steps(self, token: str) -> None:
+        context = StepContext(
+            api=self.api,
+            token=token,
+            owner=self.owner,
+            session=self.session,
+            cache=self.cache,
+            events=self.events,
+        )
+        for step in self.steps:
+            if self._stopping.is_set():
+                return
+            try:
+                step(context)
+            except AuthError as exc:
+                self._sign_in_required(TOKEN_REJECTED)
+                raise _StopPass(None) from exc
+            except (NetworkError, ServerError) as exc:
+                raise _StopPass(self._failure_delay(exc)) from exc
+            except ApiError as exc:
+                # The server answered, but refused this one step: the others still run.
+                log.warning("Sync step %s refused (HTTP %s)", _name(step), exc.status)
+                continue
+            self._set_online(True, CONNECTED)
 
     # -- recording ------------------------------------------------------------------------
 
@@ -411,11 +432,17 @@ class SyncEngine:
         return unsent
 
 
-def _outcome(message: OutgoingMessage, result: ItemResult) -> Outcome:
+def _name(step: Step) -> str:
+    return getattr(step, "__name__", type(step).__name__)
+
+
+def _outcome(
+    message: OutgoingMessage, result: ItemResult, verdict: Callable[[dict], str | None]
+) -> Outcome:
     """What one item's answer means for the message."""
     match result:
         case Receipted(receipt=receipt):
-            return Receipt(message.id, receipt)
+            return Receipt(message.id, receipt, verdict(receipt))
         case Invalid(issues=issues, detail=detail):
             return ReturnToDraft(message.id, issues, detail)
         case Conflict(detail=detail):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from desktop_app.forms import Catalogue
+from desktop_app.receipt_signature import SigningKey
 from registry_server.accounts import Principal
 from registry_server.deps import CatalogueDep, PrincipalDep, SettingsDep
 from registry_server.schemas import (
@@ -21,14 +22,14 @@ from registry_server.schemas import (
     ReceiptOut,
 )
 from registry_server.settings import ServerSettings
-from registry_server.submissions import (
+from registry_server.submission_batch import submit_batch
+from registry_server.submission_parsing import (
     SubmissionRefused,
     parse_batch,
     parse_body,
     parse_idempotency_key,
-    submit,
-    submit_batch,
 )
+from registry_server.submissions import submit
 
 router = APIRouter(tags=["messages"])
 
@@ -80,6 +81,7 @@ async def post_message(
             body,
             key,
             settings.today(),
+            signer=request.app.state.signing_key,
         )
     except SubmissionRefused as refused:
         return JSONResponse(refused.payload(), status_code=refused.status)
@@ -117,7 +119,13 @@ async def post_batch(
     raw = await request.body()
     try:
         results = await run_in_threadpool(
-            _batch, raw, request.app.state.session_factory, catalogue, principal, settings
+            _batch,
+            raw,
+            request.app.state.session_factory,
+            catalogue,
+            principal,
+            settings,
+            request.app.state.signing_key,
         )
     except SubmissionRefused as refused:
         return JSONResponse(refused.payload(), status_code=refused.status)
@@ -130,6 +138,7 @@ def _batch(
     catalogue: Catalogue,
     principal: Principal,
     settings: ServerSettings,
+    signer: SigningKey,
 ) -> list[dict[str, Any]]:
     # Parsing runs here too, off the event loop: a batch is up to 8 MiB of JSON.
     items = parse_batch(raw, settings.max_batch_items)
@@ -139,5 +148,6 @@ def _batch(
         principal,
         items,
         settings.today(),
+        signer=signer,
         max_body_bytes=settings.max_body_bytes,
     )

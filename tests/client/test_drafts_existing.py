@@ -82,17 +82,17 @@ def test_find_existing_leaves_out_rejected_messages(drafts: DraftService, patien
     assert drafts.find_existing(OWNER, "breast", "assessment", patient) == []
 
 
-def test_a_version_1_draft_opens_migrated_to_version_2(
+def test_a_version_1_draft_opens_migrated_through_version_2_to_the_latest(
     drafts: DraftService, catalogue: Catalogue, patients
 ) -> None:
-    assert catalogue.latest("breast", "assessment").version == 2
+    assert catalogue.latest("breast", "assessment").version == 3
     patient, _ = patients
     values = v1_values(catalogue, patient)
     record = drafts.cache.messages.create_draft(OWNER, "breast", "assessment", 1, values)
 
     opened, definition, changes = drafts.open_with_changes(record.id)
 
-    assert definition.version == opened.form_version == 2
+    assert definition.version == opened.form_version == 3
     assert drafts.cache.messages.get(record.id) == opened  # stored, not only shown
     moved = opened.values
     assert moved["detection_method"] == "symptoms" and "detection" not in moved
@@ -106,11 +106,17 @@ def test_a_version_1_draft_opens_migrated_to_version_2(
         ("remapped", "histological_type"),
     }
     assert all(change.message("en") for change in changes)
-    # Migrated answers are valid answers of version 2.
-    assert [i.to_dict() for i in drafts.validate(definition, moved) if i.severity == "error"] == []
-    # Opened again: already on version 2, not moved again, and the changes still told.
+    # Migrated answers are valid answers of the latest version; only the questions version 3
+    # added are still to be answered.
+    errors = {(i.path, i.key) for i in drafts.validate(definition, moved) if i.severity == "error"}
+    assert errors == {
+        ("referral_date", "required"),
+        ("preoperative_diagnosis", "required"),
+        ("surgery_planned", "required"),
+    }
+    # Opened again: already on the latest version, not moved again, and the changes still told.
     again, _, told_again = drafts.open_with_changes(record.id)
-    assert again.form_version == 2 and again.values == moved
+    assert again.form_version == 3 and again.values == moved
     assert told_again == changes
 
 
@@ -202,7 +208,7 @@ def test_the_changes_are_told_on_every_open_until_acknowledged(
 
     with _drafts(path, catalogue) as drafts:  # the program started again
         opened, _, changes = drafts.open_with_changes(record.id)
-        assert opened.form_version == 2
+        assert opened.form_version == 3
         assert changes == first
         removed = [c for c in changes if c.kind == "removed"]
         assert [(c.field, c.old) for c in removed] == [("ki67_percent", 18)]
@@ -226,7 +232,14 @@ def test_submitting_a_migrated_draft_clears_its_changes(
     opened, _, changes = drafts.open_with_changes(record.id)
     assert changes
 
-    issues = drafts.submit(record.id, opened.values)
+    # The clinician answers what version 3 added, then submits.
+    answers = {
+        **opened.values,
+        "referral_date": opened.values["diagnosis_date"],
+        "preoperative_diagnosis": "core_needle_biopsy",
+        "surgery_planned": "1",
+    }
+    issues = drafts.submit(record.id, answers)
 
     assert [i for i in issues if i.severity == "error"] == []
     sent = drafts.cache.messages.get(record.id)

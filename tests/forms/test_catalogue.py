@@ -19,8 +19,8 @@ SOURCE = Path(__file__).resolve().parents[2] / "desktop_app" / "forms"
 
 def test_catalogue_holds_the_breast_assessment(catalogue: Catalogue) -> None:
     definition = catalogue.get("breast", "assessment", 1)
-    assert catalogue.latest("breast", "assessment") is catalogue.get("breast", "assessment", 2)
-    assert catalogue.versions("breast", "assessment") == [1, 2]
+    assert catalogue.latest("breast", "assessment") is catalogue.get("breast", "assessment", 3)
+    assert catalogue.versions("breast", "assessment") == [1, 2, 3]
     assert ("breast", "assessment", 1) in catalogue
     assert definition in catalogue.forms()
     assert "breast" in [registry.id for registry in catalogue.registries()]

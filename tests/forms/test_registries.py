@@ -71,7 +71,7 @@ def test_pathway_steps_and_titles(catalogue: Catalogue) -> None:
 def test_latest_forms_in_pathway_order(catalogue: Catalogue) -> None:
     breast = catalogue.latest_forms("breast")
     assert [(d.form, d.version) for d in breast] == [
-        ("assessment", 2),
+        ("assessment", 3),
         ("surgery", 1),
         ("oncological_treatment", 1),
         ("follow_up", 1),

@@ -1,4 +1,5 @@
-"""Form versions: breast assessment v2, migrations, and how long v1 is accepted."""
+"""Form versions: breast assessment v2 and v3, migrations, and how long old versions are
+accepted."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from desktop_app.forms import Catalogue, Change, DefinitionError, load_catalogue
 from .conftest import TODAY
 
 
-def test_v1_draft_migrates_to_v2(catalogue: Catalogue, valid: dict[str, object]) -> None:
+def test_v1_draft_migrates_through_v2_to_v3(
+    catalogue: Catalogue, valid: dict[str, object]
+) -> None:
     draft = dict(valid, ki67_percent=15, histological_type="nst")
     before = copy.deepcopy(draft)
     migration = catalogue.migrate(draft, "breast", "assessment", 1)
     assert draft == before  # the input is left alone
-    assert migration.version == 2
+    assert migration.version == 3
     expected = {k: v for k, v in draft.items() if k not in ("detection", "ki67_percent")}
     expected.update(detection_method="screening", histological_type="8500/3")
     assert migration.values == expected
@@ -28,8 +31,15 @@ def test_v1_draft_migrates_to_v2(catalogue: Catalogue, valid: dict[str, object])
         ("remapped", "histological_type", "nst", "8500/3", 2),
         ("removed", "ki67_percent", 15, None, 2),
     ]
+    # Version 3 only adds questions: the answers are those of version 2, still to be given.
     v2 = catalogue.get("breast", "assessment", 2)
     assert validate(v2, migration.values, TODAY) == []
+    v3 = catalogue.get("breast", "assessment", 3)
+    assert {(i.path, i.key) for i in validate(v3, migration.values, TODAY)} == {
+        ("referral_date", "required"),
+        ("preoperative_diagnosis", "required"),
+        ("surgery_planned", "required"),
+    }
     assert validate(catalogue.get("breast", "assessment", 1), draft, TODAY) == []
 
 
@@ -46,9 +56,10 @@ def test_changes_are_told_in_both_languages(catalogue: Catalogue, valid) -> None
 
 def test_unanswered_fields_make_no_changes(catalogue: Catalogue) -> None:
     migration = catalogue.migrate({"patient_name": "Kari Demo"}, "breast", "assessment", 1)
-    assert (migration.version, migration.changes) == (2, [])
+    assert (migration.version, migration.changes) == (3, [])
     assert migration.values == {"patient_name": "Kari Demo"}
-    assert catalogue.migrate({}, "breast", "assessment", 2).version == 2
+    assert catalogue.migrate({}, "breast", "assessment", 2).version == 3
+    assert catalogue.migrate({}, "breast", "assessment", 3).version == 3
     assert catalogue.migrate({}, "breast", "surgery", 1).version == 1  # no newer version
     with pytest.raises(KeyError):
         catalogue.migrate({}, "breast", "assessment", 7)
@@ -57,12 +68,16 @@ def test_unanswered_fields_make_no_changes(catalogue: Catalogue) -> None:
 def test_grace_period(catalogue: Catalogue) -> None:
     until = datetime.date(2027, 5, 31)
     assert catalogue.accepted_until("breast", "assessment", 1) == until
-    assert catalogue.accepted_until("breast", "assessment", 2) is None
+    v2_until = datetime.date(2027, 6, 30)
+    assert catalogue.accepted_until("breast", "assessment", 2) == v2_until
+    assert catalogue.accepted_until("breast", "assessment", 3) is None
     assert catalogue.accepts("breast", "assessment", 1, until)
     assert catalogue.accepts("breast", "assessment", 1, datetime.date(2026, 11, 22))
     assert not catalogue.accepts("breast", "assessment", 1, until + datetime.timedelta(days=1))
-    assert catalogue.accepts("breast", "assessment", 2, datetime.date(2040, 1, 1))
-    assert not catalogue.accepts("breast", "assessment", 3, until)
+    assert catalogue.accepts("breast", "assessment", 2, v2_until)
+    assert not catalogue.accepts("breast", "assessment", 2, v2_until + datetime.timedelta(days=1))
+    assert catalogue.accepts("breast", "assessment", 3, datetime.date(2040, 1, 1))
+    assert not catalogue.accepts("breast", "assessment", 4, until)
     migration = catalogue.get("breast", "assessment", 2).migration
     assert migration is not None and "2027" in migration.note_text("nb")
 

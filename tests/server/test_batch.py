@@ -24,7 +24,9 @@ from desktop_app.forms import FormDefinition, body_sha256
 from registry_server.accounts import Principal
 from registry_server.models import User
 from registry_server.settings import MAX_BATCH_ITEMS
-from registry_server.submissions import MAX_DEPTH, submit, submit_batch
+from registry_server.signing import demo_key
+from registry_server.submission_batch import submit_batch
+from registry_server.submissions import MAX_DEPTH, submit
 from tests.server.helpers import (
     batch_item,
     body_for,
@@ -57,6 +59,9 @@ def http(server: LiveServer) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def headers(http: httpx.Client) -> dict:
     return sign_in(http)
+
+
+KEY = demo_key()  # what a LiveServer with demo data signs with
 
 
 def _results(response: httpx.Response, count: int) -> list[dict]:
@@ -526,8 +531,8 @@ def test_fast_path_stores_every_item_in_one_go(
     items = _batch_of([valid_body(seed=90 + i) for i in range(20)])
     items.append(dict(items[3]))  # a replay inside the batch
 
-    with caplog.at_level(logging.INFO, logger="registry_server.submissions"):
-        results = submit_batch(factory, catalogue(), principal, items)
+    with caplog.at_level(logging.INFO, logger="registry_server.submission_batch"):
+        results = submit_batch(factory, catalogue(), principal, items, signer=KEY)
 
     assert [r["status"] for r in results] == [201] * 20 + [200]
     assert results[20]["receipt"] == results[3]["receipt"]
@@ -572,17 +577,25 @@ def test_fallback_after_a_concurrent_insert_stores_each_key_once(
     competitor: dict[str, Any] = {}
 
     def race() -> None:
-        competitor["same"] = submit(factory, catalogue(), principal, same, keys[1]).receipt
-        competitor["other"] = submit(factory, catalogue(), principal, other_body, keys[3]).receipt
+        competitor["same"] = submit(
+            factory, catalogue(), principal, same, keys[1], signer=KEY
+        ).receipt
+        competitor["other"] = submit(
+            factory, catalogue(), principal, other_body, keys[3], signer=KEY
+        ).receipt
         competitor["message"] = submit(
-            factory, catalogue(), principal, same_message, str(uuid.uuid4())
+            factory, catalogue(), principal, same_message, str(uuid.uuid4()), signer=KEY
         ).receipt
         last = items[-1]
-        submit(factory, catalogue(), principal, last["message"], last["idempotency_key"])
+        submit(
+            factory, catalogue(), principal, last["message"], last["idempotency_key"], signer=KEY
+        )
 
     racing = _RaceBeforeInsert(factory, race)
-    with caplog.at_level(logging.INFO, logger="registry_server.submissions"):
-        results = submit_batch(racing, catalogue(), principal, items)  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="registry_server.submission_batch"):
+        results = submit_batch(  # type: ignore[arg-type]
+            racing, catalogue(), principal, items, signer=KEY
+        )
 
     assert racing.raced == 1
     assert any("met a concurrent submission" in r.getMessage() for r in caplog.records)

@@ -138,7 +138,7 @@ def test_twenty_batches_sharing_keys_store_each_key_once(
         # its locks in request order would deadlock here on PostgreSQL.
         return batch if i % 2 else batch[::-1]
 
-    with caplog.at_level(logging.INFO, logger="registry_server.submissions"):
+    with caplog.at_level(logging.INFO, logger="registry_server.submission_batch"):
         responses = _all_at_once(server, lambda client, i: submit_batch(client, headers, items(i)))
 
     assert all(r.status_code == 200 for r in responses), [r.text for r in responses]

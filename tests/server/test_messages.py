@@ -42,6 +42,8 @@ def test_valid_message_gets_a_201_receipt_with_the_body_hash(
         "received_at",
         "body_sha256",
         "unit_id",
+        "key_id",
+        "signature",
     }
     assert receipt["message_id"] == body["message_id"]
     assert (receipt["registry"], receipt["form"], receipt["version"]) == (

@@ -26,10 +26,10 @@ def window(qtbot, services, session) -> MainWindow:
     return window
 
 
-def test_title_and_the_five_navigation_entries(window) -> None:
+def test_title_and_the_six_navigation_entries(window) -> None:
     assert window.windowTitle() == "Cancer Registry Reporting"
     entries = [window.navigation.item(i).text() for i in range(window.navigation.count())]
-    assert entries == ["New report", "Drafts", "Outbox", "Receipts", "Reminders"]
+    assert entries == ["New report", "Drafts", "Outbox", "Receipts", "Reminders", "Statistics"]
     for row, view in enumerate(
         [
             window.new_report_view,
@@ -37,6 +37,7 @@ def test_title_and_the_five_navigation_entries(window) -> None:
             window.outbox_view,
             window.receipts_view,
             window.reminders_view,
+            window.statistics_page,
         ]
     ):
         window.navigation.setCurrentRow(row)

@@ -1,0 +1,95 @@
+"""A unit's answers to reminders ("not ours", "patient moved", and why), kept until the server
+has them: given offline, they are sent by the next sync pass and never lost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from local_cache.codec import PayloadCodec
+from local_cache.database import read_transaction, write_transaction
+from local_cache.schema import reminder_answers as t
+from local_cache.schema import utc_now
+
+
+@dataclass(frozen=True)
+class ReminderAnswer:
+    reminder_id: str
+    owner: str
+    answer: str  # not_ours, patient_moved
+    reason: str
+    created_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+
+class ReminderAnswerRepository:
+    def __init__(self, engine: Engine, codec: PayloadCodec) -> None:
+        self._engine = engine
+        self._codec = codec
+
+    def add(self, owner: str, reminder_id: str, answer: str, reason: str) -> ReminderAnswer:
+        """Record the owner's answer (replacing an unsent earlier one for the same reminder)."""
+        values = {
+            "owner": owner,
+            "answer": answer,
+            # The reason is free text and may name the patient: through the codec.
+            "reason_blob": self._codec.encode(reason),
+            "created_at": utc_now(),
+            "sent_at": None,
+            "attempts": 0,
+            "last_error": None,
+        }
+        upsert = sqlite_insert(t).values(reminder_id=reminder_id, **values)
+        upsert = upsert.on_conflict_do_update(index_elements=[t.c.reminder_id], set_=values)
+        with write_transaction(self._engine) as conn:
+            conn.execute(upsert)
+            return self._get(conn, reminder_id)
+
+    def unsent(self, owner: str) -> list[ReminderAnswer]:
+        """The owner's answers the server does not have yet, oldest first."""
+        query = (
+            select(t)
+            .where(t.c.owner == owner, t.c.sent_at.is_(None))
+            .order_by(t.c.created_at, t.c.reminder_id)
+        )
+        with read_transaction(self._engine) as conn:
+            return [self._answer(row) for row in conn.execute(query)]
+
+    def answered_ids(self, owner: str) -> set[str]:
+        """Reminders the owner has answered on this computer (sent or not): the list hides
+        them at once, not only after the server has the answer."""
+        with read_transaction(self._engine) as conn:
+            return set(conn.execute(select(t.c.reminder_id).where(t.c.owner == owner)).scalars())
+
+    def mark_sent(self, reminder_id: str) -> None:
+        with write_transaction(self._engine) as conn:
+            conn.execute(update(t).where(t.c.reminder_id == reminder_id).values(sent_at=utc_now()))
+
+    def mark_failed(self, reminder_id: str, error: str) -> None:
+        """The server refused the answer (kept, with why, for the user to see)."""
+        with write_transaction(self._engine) as conn:
+            conn.execute(
+                update(t)
+                .where(t.c.reminder_id == reminder_id)
+                .values(attempts=t.c.attempts + 1, last_error=error)
+            )
+
+    def _get(self, conn, reminder_id: str) -> ReminderAnswer:  # type: ignore[no-untyped-def]
+        return self._answer(conn.execute(select(t).where(t.c.reminder_id == reminder_id)).one())
+
+    def _answer(self, row) -> ReminderAnswer:  # type: ignore[no-untyped-def]
+        return ReminderAnswer(
+            reminder_id=row.reminder_id,
+            owner=row.owner,
+            answer=row.answer,
+            reason=self._codec.decode(row.reason_blob),
+            created_at=row.created_at,
+            sent_at=row.sent_at,
+            attempts=row.attempts,
+            last_error=row.last_error,
+        )
