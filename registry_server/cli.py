@@ -18,8 +18,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="registry-server",
         description="The central cancer registry server (HTTPS).",
-        epilog="Also: `registry-server transfers --list` prints the ids of messages that may "
-        "be transferred to NOPHO-Care.",
+        epilog="Also: `registry-server import-expected FILE.csv` loads expected-case "
+        "notifications; `registry-server jobs` computes reminders and statistics now; "
+        "`registry-server transfers --list` prints the ids of messages that may be transferred "
+        "to NOPHO-Care. Each has --help.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8443, help="port to listen on")
@@ -36,7 +38,25 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in the "
         "data folder; also read from REGISTRY_SERVER_DATABASE_URL)",
     )
-    parser.add_argument("--demo", action="store_true", help="create demo units, users, reminders")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="create demo units and users, and on the first start a national year of "
+        "synthetic cases, messages and expected-case notifications; sign receipts with the "
+        "public demo key unless --receipt-key is given",
+    )
+    parser.add_argument(
+        "--receipt-key",
+        type=Path,
+        help="Ed25519 private key (PEM) receipts are signed with (default: "
+        "receipt-signing-key.pem in the data folder, made on first start)",
+    )
+    parser.add_argument(
+        "--no-scheduled-jobs",
+        action="store_true",
+        help="do not compute reminders and statistics in this process (at start when they are "
+        "older than today, then nightly at 02:00); run `registry-server jobs` instead",
+    )
     parser.add_argument("--certfile", type=Path, help="server certificate (PEM); default: dev cert")
     parser.add_argument("--keyfile", type=Path, help="server private key (PEM); default: dev key")
     parser.add_argument(
@@ -54,6 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from registry_server.transfers import main as transfers_main
 
         return transfers_main(argv[1:])
+    if argv[:1] == ["import-expected"]:
+        from registry_server.reminders.expected_cli import main as import_main
+
+        return import_main(argv[1:])
+    if argv[:1] == ["jobs"]:
+        from registry_server.jobs.cli import main as jobs_main
+
+        return jobs_main(argv[1:])
     args = _parser().parse_args(argv)
     if (args.certfile is None) != (args.keyfile is None):
         print(
@@ -65,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         data_dir=args.data_dir or default_data_dir(),
         database_url=args.database_url,
         demo=args.demo,
+        demo_national=args.demo,
+        receipt_key_file=args.receipt_key,
+        scheduled_jobs=not args.no_scheduled_jobs,
     )
 
     from registry_server.tls import ensure_dev_certificate
