@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets everything up and runs the main job: a local demo registry server (SQLite, demo units, users
-# and reminders, a self-signed CA made on first start) and the desktop client against it.
-# Demo data lives in ./demo-data (delete the folder to start afresh).
+# Sets everything up and runs the main job: a local demo registry server (SQLite; demo units and
+# users; on the first start a national year of synthetic cases, messages, expected-case
+# notifications, computed reminders and statistics; a self-signed CA) and the desktop client
+# against it. Demo data lives in ./demo-data (delete the folder to start afresh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -18,12 +19,15 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
 fi
 
 echo ">> starting the demo registry server on https://127.0.0.1:$PORT"
+if [ ! -f "$DEMO_DIR/server/registry.sqlite3" ]; then
+  echo ">> first start: making a national year of synthetic demo data (takes a few seconds)"
+fi
 .venv/bin/registry-server --demo --port "$PORT" --data-dir "$DEMO_DIR/server" \
   >"$DEMO_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
 CA="$(.venv/bin/registry-server --data-dir "$DEMO_DIR/server" --print-ca)"
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   if .venv/bin/python - "$PORT" "$CA" <<'PY' 2>/dev/null; then break; fi
 import sys, httpx
 httpx.get(f"https://127.0.0.1:{sys.argv[1]}/api/v1/health", verify=sys.argv[2], timeout=1).raise_for_status()
