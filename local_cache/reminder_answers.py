@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from local_cache.codec import PayloadCodec
@@ -51,27 +51,43 @@ class ReminderAnswerRepository:
             return self._get(conn, reminder_id)
 
     def unsent(self, owner: str) -> list[ReminderAnswer]:
-        """The owner's answers the server does not have yet, oldest first."""
+        """The owner's answers to send: not sent yet and not refused by the server (a refused
+        one is sent again only when the user answers again), oldest first."""
         query = (
             select(t)
-            .where(t.c.owner == owner, t.c.sent_at.is_(None))
+            .where(t.c.owner == owner, t.c.sent_at.is_(None), t.c.last_error.is_(None))
             .order_by(t.c.created_at, t.c.reminder_id)
         )
         with read_transaction(self._engine) as conn:
             return [self._answer(row) for row in conn.execute(query)]
 
-    def answered_ids(self, owner: str) -> set[str]:
-        """Reminders the owner has answered on this computer (sent or not): the list hides
-        them at once, not only after the server has the answer."""
+    def refused(self, owner: str) -> list[ReminderAnswer]:
+        """The owner's answers the server refused (last_error says why), newest first."""
+        query = (
+            select(t)
+            .where(t.c.owner == owner, t.c.sent_at.is_(None), t.c.last_error.is_not(None))
+            .order_by(t.c.created_at.desc(), t.c.reminder_id)
+        )
         with read_transaction(self._engine) as conn:
-            return set(conn.execute(select(t.c.reminder_id).where(t.c.owner == owner)).scalars())
+            return [self._answer(row) for row in conn.execute(query)]
+
+    def answered_ids(self, owner: str) -> set[str]:
+        """Reminders the owner has answered on this computer (sent or waiting to be sent): the
+        list hides them at once, not only after the server has the answer. A refused answer
+        does not hide its reminder (the user may answer again)."""
+        query = select(t.c.reminder_id).where(
+            t.c.owner == owner, or_(t.c.sent_at.is_not(None), t.c.last_error.is_(None))
+        )
+        with read_transaction(self._engine) as conn:
+            return set(conn.execute(query).scalars())
 
     def mark_sent(self, reminder_id: str) -> None:
         with write_transaction(self._engine) as conn:
             conn.execute(update(t).where(t.c.reminder_id == reminder_id).values(sent_at=utc_now()))
 
     def mark_failed(self, reminder_id: str, error: str) -> None:
-        """The server refused the answer (kept, with why, for the user to see)."""
+        """The server refused the answer (kept, with why, for the user to see; not sent again
+        until the user answers again)."""
         with write_transaction(self._engine) as conn:
             conn.execute(
                 update(t)

@@ -1,19 +1,5 @@
-"""A national year of synthetic demo data (to be written)."""
+"""A national year of synthetic demo data: see registry_server.demo.national."""
 
-from __future__ import annotations
+from registry_server.demo.national import seed_national_demo
 
-import datetime
-
-from sqlalchemy.orm import Session, sessionmaker
-
-from desktop_app.forms import Catalogue
-from desktop_app.receipt_signature import SigningKey
-
-
-def seed_national_demo(
-    session_factory: sessionmaker[Session],
-    catalogue: Catalogue,
-    signing_key: SigningKey,
-    today: datetime.date,
-) -> None:
-    return None
+__all__ = ["seed_national_demo"]

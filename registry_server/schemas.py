@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class Problem(BaseModel):
@@ -140,17 +140,56 @@ class ReceiptKeyList(BaseModel):
 class ReminderOut(BaseModel):
     id: str
     registry: str
-    form: str
-    patient_id: str
+    form: str = Field(description="The form of the message the unit owes.")
+    patient_id: str | None = Field(
+        description="The patient's identity number; null for a patient without a Norwegian "
+        "number (then case_id, and the message made from the reminder carries its id)."
+    )
+    case_id: str | None = Field(
+        None, description="The registry's case id for a patient without a Norwegian number."
+    )
     patient_name: str
-    reason: str
-    due_date: str
+    reason: str = Field(description="Why, as an English sentence.")
+    reason_key: str | None = Field(
+        None,
+        description="The reason's key in resources/reminder_rules.json: clients word it in "
+        "their language with reason_params (null: only the sentence).",
+    )
+    reason_params: dict[str, Any] = Field(
+        default_factory=dict, description="event_date, days, due_days, due_date, event, source."
+    )
+    rule_id: str | None = Field(None, description="The rule that made it.")
+    event_date: str | None = Field(None, description="YYYY-MM-DD: the day the clock started.")
+    due_date: str = Field(description="YYYY-MM-DD.")
+    overdue: bool = Field(False, description="The due date is before the server's today.")
     created_at: str
 
 
 class ReminderList(BaseModel):
-    reminders: list[ReminderOut]
+    reminders: list[ReminderOut] = Field(
+        description="The unit's open reminders (neither resolved nor answered), earliest due first."
+    )
     fetched_at: str
+
+
+class ReminderAnswerIn(BaseModel):
+    """POST /reminders/{id}/answer: the reminder is not the unit's to answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Literal["not_ours", "patient_moved"] = Field(
+        description="not_ours: the unit did not treat the patient for this; patient_moved: "
+        "the patient moved to another hospital."
+    )
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+    ] = Field(description="Why, in the unit's words (1-500 characters, not only spaces).")
+
+
+class ReminderAnswerOut(BaseModel):
+    id: str
+    answer: str
+    answered_at: str = Field(description="ISO 8601, UTC; the first time it was answered.")
 
 
 class Health(BaseModel):

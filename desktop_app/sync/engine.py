@@ -334,8 +334,9 @@ class SyncEngine:
             except ApiError as exc:
                 # The server answered, but refused this one step: the others still run.
                 log.warning("Sync step %s refused (HTTP %s)", _name(step), exc.status)
-                continue
-            self._set_online(True, CONNECTED)
+        # Only now: a step may make no request at all (nothing to send), which proves nothing
+        # about the connection; every pass's steps include at least one request.
+        self._set_online(True, CONNECTED)
 
     # -- recording ------------------------------------------------------------------------
 

@@ -1,16 +1,384 @@
-"""The reminder job (to be written): expected cases and received messages -> reminders."""
+"""The reminder job: expected cases and received messages -> reminders, by the rules in
+`resources/reminder_rules.json` (`desktop_app.reminder_rules`).
+
+For each rule and each trigger (an expected case routed to a unit, or a received message of
+the rule's trigger form whose condition holds), once `remind_after_days` have passed since the
+trigger's date, the unit gets a reminder for the rule's form unless a matching message from
+the unit is already there: same registry and form, same patient_id (for a message-triggered
+rule: received after the trigger message). A reminder is made once per rule, trigger and unit
+(`Reminder.dedup_key`), so running the job again, or for an earlier day, adds nothing.
+
+Fast on a national year (~7,000 cases, ~20,000 messages): the messages are read as one
+grouped query of indexed columns; only the bodies of the trigger forms of message-triggered
+rules are decoded, and only for triggers that have no reminder yet.
+"""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from desktop_app.forms import Catalogue
+from desktop_app.forms import Catalogue, evaluate_condition
+from desktop_app.reminder_rules import ReminderRules, Rule, shipped_rules
+from registry_server.models import ExpectedCase, Message, Reminder, utcnow
+from registry_server.reminders.expected import route_unrouted
+
+log = logging.getLogger(__name__)
+
+_REMINDERS: Table = Reminder.__table__  # type: ignore[assignment]
+# (unit id, registry, form, patient id) -> the row id of the newest such message (ids grow in
+# the order messages are stored: "received after" without same-second ties)
+SentIndex = dict[tuple[int, str, str, str], int]
 
 
 def compute_reminders(
-    session_factory: sessionmaker[Session], catalogue: Catalogue, today: datetime.date
+    session_factory: sessionmaker[Session],
+    catalogue: Catalogue,
+    today: datetime.date,
+    rules: ReminderRules | None = None,
 ) -> dict[str, Any]:
-    return {"created": 0}
+    """Make the reminders due by `today`; a JSON-able summary of what was done."""
+    rules = rules or shipped_rules(catalogue)
+    started = utcnow()
+    with session_factory.begin() as session:
+        routed_now = route_unrouted(session)
+    with session_factory() as session:
+        plan = _Plan(rules, today, _existing_keys(session), _sent_index(session, rules))
+        for rule in rules.event_rules():
+            plan.from_cases(rule, _cases(session, rule, today))
+        for (registry, form), group in _by_trigger_form(rules.message_rules()).items():
+            plan.from_messages(group, _trigger_messages(session, registry, form))
+    with session_factory.begin() as session:
+        if plan.rows:
+            session.execute(insert(_REMINDERS), plan.rows)
+        # A message received while the job read: it answers what the job just made.
+        resolved = _resolve_since(session, started)
+        open_count, overdue, unrouted = _counts(session, today)
+    summary = {
+        "created": len(plan.rows),
+        "by_rule": dict(sorted(plan.created.items())),
+        "already_reminded": plan.counts["already"],
+        "message_found": plan.counts["matched"],
+        "not_yet_due": plan.counts["not_yet"],
+        "trigger_bodies_read": plan.counts["bodies"],
+        "resolved_during_run": resolved,
+        "routed_now": routed_now,
+        "unrouted_cases": unrouted,
+        "open": open_count,
+        "overdue": overdue,
+    }
+    log.info("Reminders for %s: %d new, %d open", today.isoformat(), len(plan.rows), open_count)
+    return summary
+
+
+def dedup_key(rule_id: str, trigger: str, unit_id: int) -> str:
+    """One reminder per rule, trigger ("case:<id>" or "message:<message id>") and unit."""
+    return hashlib.sha256(f"{rule_id}|{trigger}|unit:{unit_id}".encode()).hexdigest()
+
+
+@dataclass
+class _Plan:
+    rules: ReminderRules
+    today: datetime.date
+    existing: set[str]
+    sent: SentIndex
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    created: Counter[str] = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
+    now: datetime.datetime = field(default_factory=utcnow)
+
+    def from_cases(self, rule: Rule, cases: Iterable[Any]) -> None:
+        for case in cases:
+            if case.event_date + datetime.timedelta(days=rule.remind_after_days) > self.today:
+                self.counts["not_yet"] += 1
+                continue
+            key = dedup_key(rule.id, f"case:{case.id}", case.unit_id)
+            if key in self.existing:
+                self.counts["already"] += 1
+                continue
+            if case.patient_id and (
+                (case.unit_id, rule.registry, rule.form, case.patient_id) in self.sent
+            ):
+                self.counts["matched"] += 1
+                continue
+            self._add(
+                rule,
+                key,
+                unit_id=case.unit_id,
+                patient_id=case.patient_id,
+                case_id=case.case_id,
+                patient_name=case.patient_name,
+                event_date=case.event_date,
+                params={"event": rule.event, "source": case.source},
+                expected_case_id=case.id,
+            )
+
+    def from_messages(self, rules: list[Rule], messages: Iterable[Any]) -> None:
+        for message in messages:
+            keys = {
+                rule.id: dedup_key(rule.id, f"message:{message.message_id}", message.unit_id)
+                for rule in rules
+            }
+            waiting = [rule for rule in rules if keys[rule.id] not in self.existing]
+            self.counts["already"] += len(rules) - len(waiting)
+            if not waiting:
+                continue
+            self.counts["bodies"] += 1
+            values = _values(message.body)
+            for rule in waiting:
+                self._from_message(rule, keys[rule.id], message, values)
+
+    def _from_message(self, rule: Rule, key: str, message: Any, values: dict) -> None:
+        trigger = rule.message
+        assert trigger is not None
+        if trigger.condition is not None and not evaluate_condition(trigger.condition, values):
+            return
+        event_date = _trigger_date(values, trigger.date_field, trigger.group)
+        if event_date is None:
+            return
+        if event_date + datetime.timedelta(days=rule.remind_after_days) > self.today:
+            self.counts["not_yet"] += 1
+            return
+        if message.patient_id:
+            answered = self.sent.get(
+                (message.unit_id, rule.registry, rule.form, message.patient_id)
+            )
+            if answered is not None and answered > message.id:
+                self.counts["matched"] += 1
+                return
+        name = values.get("patient_name")
+        self._add(
+            rule,
+            key,
+            unit_id=message.unit_id,
+            patient_id=message.patient_id,
+            case_id=None,
+            patient_name=name if isinstance(name, str) else "",
+            event_date=event_date,
+            params={},
+            trigger_message_id=message.message_id,
+        )
+
+    def _add(
+        self,
+        rule: Rule,
+        key: str,
+        *,
+        unit_id: int,
+        patient_id: str | None,
+        case_id: str | None,
+        patient_name: str | None,
+        event_date: datetime.date,
+        params: dict[str, Any],
+        expected_case_id: int | None = None,
+        trigger_message_id: str | None = None,
+    ) -> None:
+        due = event_date + datetime.timedelta(days=rule.due_after_days)
+        params = {
+            **params,
+            "event_date": event_date.isoformat(),
+            "days": rule.remind_after_days,
+            "due_days": rule.due_after_days,
+            "due_date": due.isoformat(),
+        }
+        self.existing.add(key)
+        self.created[rule.id] += 1
+        self.rows.append(
+            {
+                "id": str(uuid.uuid4()),
+                "unit_id": unit_id,
+                "registry": rule.registry,
+                "form": rule.form,
+                "patient_id": patient_id,
+                "case_id": case_id,
+                "patient_name": patient_name or "",
+                "reason": rule.reason_text(params, "en"),
+                "reason_key": rule.reason_key,
+                "reason_params": json.dumps(params, sort_keys=True),
+                "due_date": due,
+                "created_at": self.now,
+                "rule_id": rule.id,
+                "dedup_key": key,
+                "expected_case_id": expected_case_id,
+                "trigger_message_id": trigger_message_id,
+                "event_date": event_date,
+            }
+        )
+
+
+def _existing_keys(session: Session) -> set[str]:
+    return set(session.scalars(select(Reminder.dedup_key).where(Reminder.dedup_key.is_not(None))))
+
+
+def _sent_index(session: Session, rules: ReminderRules) -> SentIndex:
+    """The newest message per unit, registry, form and patient, for the forms rules owe."""
+    owed = {(rule.registry, rule.form) for rule in rules.rules}
+    rows = session.execute(
+        select(
+            Message.unit_id,
+            Message.registry_code,
+            Message.form,
+            Message.patient_id,
+            func.max(Message.id),
+        )
+        .where(
+            Message.patient_id.is_not(None),
+            Message.registry_code.in_({registry for registry, _ in owed}),
+            Message.form.in_({form for _, form in owed}),
+        )
+        .group_by(Message.unit_id, Message.registry_code, Message.form, Message.patient_id)
+    )
+    index: SentIndex = {}
+    for unit_id, registry, form, patient_id, newest in rows:
+        if (registry, form) in owed:
+            index[(unit_id, registry, form, patient_id)] = newest
+    return index
+
+
+def _cases(session: Session, rule: Rule, today: datetime.date) -> Iterator[Any]:
+    latest = today - datetime.timedelta(days=rule.remind_after_days)
+    return iter(
+        session.execute(
+            select(
+                ExpectedCase.id,
+                ExpectedCase.unit_id,
+                ExpectedCase.patient_id,
+                ExpectedCase.case_id,
+                ExpectedCase.patient_name,
+                ExpectedCase.event_date,
+                ExpectedCase.source,
+            ).where(
+                ExpectedCase.registry_code == rule.registry,
+                ExpectedCase.event == rule.event,
+                ExpectedCase.unit_id.is_not(None),
+                ExpectedCase.event_date <= latest,
+            )
+        ).all()
+    )
+
+
+def _by_trigger_form(rules: list[Rule]) -> dict[tuple[str, str], list[Rule]]:
+    groups: dict[tuple[str, str], list[Rule]] = {}
+    for rule in rules:
+        assert rule.message is not None
+        groups.setdefault((rule.registry, rule.message.form), []).append(rule)
+    return groups
+
+
+def _trigger_messages(session: Session, registry: str, form: str) -> Iterator[Any]:
+    return iter(
+        session.execute(
+            select(
+                Message.id,
+                Message.message_id,
+                Message.unit_id,
+                Message.patient_id,
+                Message.body,
+            ).where(Message.registry_code == registry, Message.form == form)
+        ).all()
+    )
+
+
+def _values(body: str) -> dict:
+    try:
+        values = json.loads(body).get("values")
+    except (ValueError, AttributeError):
+        return {}
+    return values if isinstance(values, dict) else {}
+
+
+def _trigger_date(values: dict, date_field: str, group: str | None) -> datetime.date | None:
+    """The date that starts the clock: the field, or for a row field the earliest date among
+    the group's rows."""
+    if group is None:
+        return _date(values.get(date_field))
+    rows = values.get(group)
+    if not isinstance(rows, list):
+        return None
+    dates = [d for row in rows if isinstance(row, dict) and (d := _date(row.get(date_field)))]
+    return min(dates, default=None)
+
+
+def _date(value: object) -> datetime.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _resolve_since(session: Session, since: datetime.datetime) -> int:
+    """Resolve open reminders answered by messages received since `since` (the same match as
+    registry_server.submissions.insert_new)."""
+    messages = session.execute(
+        select(
+            Message.unit_id,
+            Message.registry_code,
+            Message.form,
+            Message.patient_id,
+            Message.reminder_id,
+            Message.message_id,
+            Message.received_at,
+        ).where(
+            Message.received_at >= since,
+            or_(Message.patient_id.is_not(None), Message.reminder_id.is_not(None)),
+        )
+    ).all()
+    if not messages:
+        return 0
+    result = session.execute(
+        _REMINDERS.update()
+        .where(
+            _REMINDERS.c.unit_id == bindparam("b_unit"),
+            _REMINDERS.c.resolved_at.is_(None),
+            _REMINDERS.c.registry == bindparam("b_registry"),
+            _REMINDERS.c.form == bindparam("b_form"),
+            or_(
+                _REMINDERS.c.patient_id == bindparam("b_patient"),
+                _REMINDERS.c.id == bindparam("b_reminder"),
+            ),
+        )
+        .values(resolved_at=bindparam("b_at"), resolved_by_message_id=bindparam("b_message")),
+        [
+            {
+                "b_unit": m.unit_id,
+                "b_registry": m.registry_code,
+                "b_form": m.form,
+                "b_patient": m.patient_id,
+                "b_reminder": m.reminder_id,
+                "b_message": m.message_id,
+                "b_at": m.received_at,
+            }
+            for m in messages
+        ],
+    )
+    return max(result.rowcount, 0)
+
+
+def _counts(session: Session, today: datetime.date) -> tuple[int, int, int]:
+    is_open = and_(Reminder.resolved_at.is_(None), Reminder.answer.is_(None))
+    open_count = session.scalar(select(func.count()).select_from(Reminder).where(is_open)) or 0
+    overdue = (
+        session.scalar(
+            select(func.count()).select_from(Reminder).where(is_open, Reminder.due_date < today)
+        )
+        or 0
+    )
+    unrouted = (
+        session.scalar(
+            select(func.count()).select_from(ExpectedCase).where(ExpectedCase.unit_id.is_(None))
+        )
+        or 0
+    )
+    return open_count, overdue, unrouted

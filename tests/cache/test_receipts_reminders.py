@@ -71,3 +71,34 @@ def test_a_bad_reminder_list_leaves_the_old_one(cache: Cache, identity_number: s
         cache.reminders.replace_all(OWNER, [{"registry": "breast"}], fetched)  # no id
 
     assert cache.reminders.list(OWNER) == ([mine], fetched)
+
+
+def test_reminder_answers_wait_until_sent_and_a_refused_one_is_not_sent_again(
+    cache: Cache,
+) -> None:
+    answers = cache.reminder_answers
+    answers.add(OWNER, "r-1", "not_ours", "Only the biopsy was taken here.")
+    answers.add(OWNER, "r-2", "patient_moved", "Moved to Bergen.")
+    answers.add("someone.else", "r-3", "not_ours", "Theirs.")
+    assert [a.reminder_id for a in answers.unsent(OWNER)] == ["r-1", "r-2"]
+    assert answers.answered_ids(OWNER) == {"r-1", "r-2"}
+
+    answers.mark_sent("r-1")
+    answers.mark_failed("r-2", "There is no such reminder for your unit.")
+    assert answers.unsent(OWNER) == []  # sent, or refused: neither goes again by itself
+    (refused,) = answers.refused(OWNER)
+    assert (refused.reminder_id, refused.attempts) == ("r-2", 1)
+    assert refused.last_error == "There is no such reminder for your unit."
+    # A refused answer no longer hides its reminder; a sent one does.
+    assert answers.answered_ids(OWNER) == {"r-1"}
+
+    # Answering again replaces the refused answer and sends it again.
+    again = answers.add(OWNER, "r-2", "not_ours", "Never treated here.")
+    assert (again.answer, again.reason, again.last_error, again.attempts) == (
+        "not_ours",
+        "Never treated here.",
+        None,
+        0,
+    )
+    assert [a.reminder_id for a in answers.unsent(OWNER)] == ["r-2"]
+    assert answers.refused(OWNER) == []

@@ -6,6 +6,7 @@ the demo data is made once), then clients send the same keys to both at once.
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import subprocess
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from registry_server.cli import main
 from registry_server.db import alembic_config, make_engine, make_session_factory
 from registry_server.demo import DEMO_ACCOUNTS
-from registry_server.models import Reminder, Unit, User
+from registry_server.models import JobRun, Message, Unit, User
 from tests.server.conftest import POSTGRES_DSN
 from tests.server.helpers import (
     batch_item,
@@ -227,11 +228,13 @@ def _assert_migrated_and_seeded_once(factory: sessionmaker[Session]) -> None:
         current = session.execute(select(_alembic_version().c.version_num)).scalar()
         units = session.scalar(select(func.count()).select_from(Unit))
         users = session.scalars(select(User.username)).all()
-        reminders = session.scalar(select(func.count()).select_from(Reminder))
+        messages = session.scalar(select(func.count()).select_from(Message))
+        # --demo makes the national demo year once, marked by a job_runs row.
+        made = session.scalars(select(JobRun.summary).where(JobRun.job == "demo_national")).all()
     assert (versions, current) == (1, head)
-    assert units == len(DEMO_ACCOUNTS)
+    assert len(made) == 1
+    assert (units, messages) == tuple(json.loads(made[0])[k] for k in ("units", "messages"))
     assert sorted(users) == sorted(a.username for a in DEMO_ACCOUNTS)
-    assert reminders == sum(len(a.reminders) for a in DEMO_ACCOUNTS)
 
 
 def _alembic_version() -> Table:
