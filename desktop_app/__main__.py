@@ -32,6 +32,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="registry-desktop",
         description="Report clinical data about cancer patients to the cancer registry.",
+        epilog="registry-desktop verify-receipt FILE: check a receipt PDF or receipt code "
+        "offline (registry-desktop verify-receipt --help).",
     )
     parser.add_argument("--server", metavar="URL", help="registry server address (https://...)")
     parser.add_argument(
@@ -90,6 +92,12 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify-receipt"]:
+        # A command of its own (no window, no services): checks a receipt file offline.
+        from desktop_app.verify_receipt_cli import main as verify_receipt
+
+        return verify_receipt(argv[1:])
     args = parse_args(argv)
     setup_logging(args.log_level)
 

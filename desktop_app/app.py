@@ -19,6 +19,7 @@ from desktop_app.config import Settings
 from desktop_app.drafts import DraftService
 from desktop_app.events import EventBus
 from desktop_app.forms import Catalogue, load_catalogue
+from desktop_app.receipts import TrustedKeys
 from desktop_app.sync.api_client import ApiClient
 from desktop_app.sync.engine import SyncEngine
 from local_cache import Cache, open_cache
@@ -45,6 +46,10 @@ class Services:
     def start_sync(self, session: Session) -> SyncEngine:
         """Start the background sync for a signed-in session (stopping any earlier one)."""
         self.stop_sync()
+        # Each receipt's signature is checked as it arrives, against the shipped keys and
+        # those fetched from the server (desktop_app.receipts.keys); the verdict is stored
+        # with it, and a receipt that does not verify is kept but marked.
+        trusted = TrustedKeys.for_cache(self.cache)
         engine = SyncEngine(
             self.cache,
             self.api,
@@ -53,6 +58,7 @@ class Services:
             interval_s=self.settings.sync_interval_s,
             retry_s=self.settings.retry_interval_s,
             batch_size=self.settings.sync_batch_size,
+            receipt_verdict=lambda receipt: trusted.verdict(receipt).value,
         )
         engine.start()
         self.sync = engine

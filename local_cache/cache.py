@@ -28,7 +28,7 @@ class Cache:
         self._engine = engine
         self.path = Path(engine.url.database or "")
         self.messages = MessageRepository(engine, codec)
-        self.receipts = ReceiptRepository(engine)
+        self.receipts = ReceiptRepository(engine, codec)
         self.reminders = ReminderRepository(engine, codec)
         self.reminder_answers = ReminderAnswerRepository(engine, codec)
         self.receipt_keys = ReceiptKeyRepository(engine)

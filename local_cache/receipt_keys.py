@@ -3,7 +3,10 @@ the unit's receipts (GET /receipts?since=) left off."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -57,3 +60,25 @@ class ReceiptKeyRepository:
         )
         with write_transaction(self._engine) as conn:
             conn.execute(upsert)
+
+
+def read_saved_keys(path: str | os.PathLike[str]) -> dict[str, str]:
+    """{key_id: base64 public key} saved in the cache file at `path`, read without opening the
+    cache: no folder or file is made, nothing is migrated or written (SQLite read-only mode).
+    Empty when there is no such file or it has no keys table yet (an older cache). OSError /
+    sqlite3.Error when the file exists but cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, timeout=5)
+    try:
+        found = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipt_keys'"
+        ).fetchone()
+        if found is None:
+            return {}
+        rows = connection.execute("SELECT key_id, public_key FROM receipt_keys").fetchall()
+    finally:
+        connection.close()
+    return {str(key_id): str(public_key) for key_id, public_key in rows}

@@ -1,3 +1,7 @@
+"""The receipt PDF of a real receipt from the real server: what it shows (patient and reporter
+from this computer's copy, the form in words, local time, ids, fingerprint, signature), where
+its QR text is, and how it reads in Norwegian."""
+
 from collections.abc import Callable
 from pathlib import Path
 
@@ -5,23 +9,33 @@ from pypdf import PdfReader
 
 from desktop_app.auth import Session
 from desktop_app.forms import Catalogue
-from desktop_app.receipt_pdf import receipt_lines, write_receipt_pdf
+from desktop_app.receipt_signature import qr_text
+from desktop_app.receipts.content import receipt_content, receipt_lines
+from desktop_app.receipts.files import receipt_code_in
+from desktop_app.receipts.keys import TrustedKeys
+from desktop_app.receipts.pdf import write_receipt_pdf
+from desktop_app.receipts.texts import local_when
 from desktop_app.sync.api_client import ApiClient, Receipted
-from local_cache import Cache, MessageRecord, ReceiptRecord
+from local_cache import Cache, MessageRecord, Receipt, ReceiptRecord
 
 
 def _real_receipt(
     cache: Cache, api: ApiClient, session: Session, record: MessageRecord
 ) -> ReceiptRecord:
-    """Send the message as the engine would and store the server's receipt."""
+    """Send the message as the engine would and store the server's receipt (checked)."""
     [claimed] = cache.messages.claim_for_sending("demo")
     result = api.submit(session.token() or "", claimed.body, claimed.idempotency_key)
     assert isinstance(result, Receipted) and result.replay is False
-    cache.messages.mark_receipted(record.id, result.receipt)
+    verdict = TrustedKeys().verdict(result.receipt).value
+    cache.messages.record_outcomes([Receipt(record.id, result.receipt, verdict)])
     return cache.receipts.get(result.receipt["receipt_id"])
 
 
-def test_the_pdf_shows_the_receipt_id_and_the_full_hash(
+def _pdf_text(path: Path) -> str:
+    return " ".join("".join(page.extract_text() for page in PdfReader(path).pages).split())
+
+
+def test_the_pdf_shows_the_receipt_id_the_full_hash_and_the_qr_text(
     tmp_path: Path,
     cache: Cache,
     api: ApiClient,
@@ -32,16 +46,130 @@ def test_the_pdf_shows_the_receipt_id_and_the_full_hash(
 
     path = write_receipt_pdf(receipt, tmp_path / "receipts" / "receipt.pdf")
 
-    text = "".join(page.extract_text() for page in PdfReader(path).pages)
-    assert "Receipt for message to the Cancer Registry" in text
-    assert receipt.receipt_id in text
-    assert receipt.message_id in text
-    assert receipt.body_sha256 in text.splitlines()  # whole, on one line
+    raw_text = "".join(page.extract_text() for page in PdfReader(path).pages)
+    assert "Receipt for message to the Cancer Registry" in raw_text
+    assert receipt.receipt_id in raw_text
+    assert receipt.message_id in raw_text
+    assert receipt.body_sha256 in raw_text.splitlines()  # whole, on one line
+    # The code the QR holds is in the metadata, exactly, for verify-receipt to read.
+    code = qr_text(receipt.to_dict())
+    assert PdfReader(path).metadata["/Keywords"] == code
+    assert receipt_code_in(path) == code
     lines = dict(receipt_lines(receipt))
     assert lines["Receipt ID"] == receipt.receipt_id
     assert lines["Body SHA-256"] == receipt.body_sha256
     assert lines["Form version"] == str(receipt.version)
-    assert len(lines) == 9
+    assert lines["Signing key"] == receipt.raw["key_id"]
+    assert lines["Signature"] == "Valid: signed by the registry"
+    assert lines["Received by the registry at"].startswith(local_when(receipt.received_at))
+
+
+def test_the_printed_code_is_found_when_the_metadata_is_lost(
+    tmp_path: Path,
+    cache: Cache,
+    api: ApiClient,
+    session: Session,
+    queue_valid_message: Callable[[], MessageRecord],
+) -> None:
+    """A PDF re-saved by some viewer keeps the page but may drop the Keywords: the code is
+    printed under the QR code too, broken over lines, and read back whole."""
+    from pypdf import PdfWriter
+
+    receipt = _real_receipt(cache, api, session, queue_valid_message())
+    original = write_receipt_pdf(receipt, tmp_path / "receipt.pdf")
+    writer = PdfWriter()
+    for page in PdfReader(original).pages:
+        writer.add_page(page)
+    writer.add_metadata({"/Keywords": "", "/Title": "re-saved"})
+    resaved = tmp_path / "resaved.pdf"
+    with resaved.open("wb") as out:
+        writer.write(out)
+
+    assert receipt_code_in(resaved) == qr_text(receipt.to_dict())
+
+
+def test_the_patient_and_reporter_come_from_this_computers_copy(
+    cache: Cache,
+    api: ApiClient,
+    session: Session,
+    catalogue: Catalogue,
+    queue_valid_message: Callable[[], MessageRecord],
+) -> None:
+    record = queue_valid_message()
+    receipt = _real_receipt(cache, api, session, record)
+    values = cache.messages.get(record.id).body["values"]
+    definition = catalogue.get("breast", "assessment", receipt.version)
+
+    lines = dict(receipt_lines(receipt, catalogue, "en", viewer="demo"))
+
+    assert lines["National identity number"] == values["patient_id"]
+    assert lines["Name"] == values["patient_name"]
+    assert lines["Hospital"] == definition.field("hospital").choice_label(values["hospital"])
+    assert lines["Department"].startswith(
+        definition.field("department").choice_label(values["department"], "en")
+    )
+    assert lines["Reporter"] == f"{values['reporter_name']} (HPR no. {values['reporter_hpr']})"
+    # Another user of this computer does not see the patient.
+    other = receipt_content(receipt, catalogue, "en", viewer="someone.else")
+    assert other.sections[0].lines == ()
+    assert "another user" in other.sections[0].note
+    assert values["patient_id"] not in " ".join(v for _, v in other.lines())
+
+
+def test_the_pdf_names_registry_form_and_unit_and_keeps_their_ids(
+    tmp_path: Path,
+    cache: Cache,
+    api: ApiClient,
+    session: Session,
+    catalogue: Catalogue,
+    queue_valid_message: Callable[[], MessageRecord],
+) -> None:
+    receipt = _real_receipt(cache, api, session, queue_valid_message())
+    unit = session.unit["name"]
+
+    path = write_receipt_pdf(receipt, tmp_path / "receipt.pdf", catalogue, unit_name=unit)
+
+    lines = dict(receipt_lines(receipt, catalogue, unit_name=unit))
+    assert lines["Registry"] == "Breast cancer (breast)"
+    version = receipt.version
+    assert lines["Form"] == f"Breast cancer – assessment (assessment, version {version})"
+    assert lines["Unit (at the registry)"] == f"{unit} ({receipt.unit_id})"
+    text = _pdf_text(path)
+    assert "Breast cancer (breast)" in text
+    assert "Breast cancer – assessment" in text
+    assert receipt.receipt_id in text
+
+
+def test_in_norwegian_the_receipt_reads_in_norwegian_with_a_dotted_date(
+    tmp_path: Path,
+    cache: Cache,
+    api: ApiClient,
+    session: Session,
+    catalogue: Catalogue,
+    queue_valid_message: Callable[[], MessageRecord],
+) -> None:
+    receipt = _real_receipt(cache, api, session, queue_valid_message())
+
+    path = write_receipt_pdf(receipt, tmp_path / "kvittering.pdf", catalogue, "nb")
+
+    lines = dict(receipt_lines(receipt, catalogue, "nb"))
+    received = lines["Mottatt av registeret"]
+    date, time = received.split(" ")[:2]
+    day, month, year = date.split(".")
+    assert (len(day), len(month), len(year)) == (2, 2, 4)
+    assert len(time) == 5 and time[2] == ":"
+    assert lines["Register"] == "Brystkreft (breast)"
+    assert lines["Signatur"] == "Gyldig: signert av registeret"
+    assert "Kvittering for melding til Kreftregisteret" in _pdf_text(path)
+
+
+def test_without_a_catalogue_the_receipt_shows_the_ids(
+    cache: Cache, api: ApiClient, session: Session, queue_valid_message
+) -> None:
+    receipt = _real_receipt(cache, api, session, queue_valid_message())
+    lines = dict(receipt_lines(receipt))
+    assert (lines["Registry"], lines["Form"]) == ("breast", "assessment")
+    assert lines["Unit (at the registry)"] == str(receipt.unit_id)
 
 
 def test_replaying_a_message_returns_the_same_receipt(
@@ -57,50 +185,4 @@ def test_replaying_a_message_returns_the_same_receipt(
     again = api.submit(session.token() or "", stored.body, stored.idempotency_key)
 
     assert isinstance(again, Receipted) and again.replay is True
-    assert again.receipt["receipt_id"] == receipt.receipt_id
-
-
-class _CatalogueNames:
-    """Registry and form titles from the catalogue, as the UI's CatalogueNames gives them."""
-
-    def __init__(self, catalogue: Catalogue) -> None:
-        self.catalogue = catalogue
-
-    def registry(self, registry: str) -> str:
-        return self.catalogue.registry(registry).title_text("en")
-
-    def form(self, registry: str, form: str, version: int | None = None) -> str:
-        return self.catalogue.get(registry, form, version).title_text("en")
-
-
-def test_the_pdf_names_registry_form_and_unit_and_keeps_their_ids(
-    tmp_path: Path,
-    cache: Cache,
-    api: ApiClient,
-    session: Session,
-    catalogue: Catalogue,
-    queue_valid_message: Callable[[], MessageRecord],
-) -> None:
-    receipt = _real_receipt(cache, api, session, queue_valid_message())
-    names = _CatalogueNames(catalogue)
-
-    path = write_receipt_pdf(receipt, tmp_path / "receipt.pdf", names, session.unit["name"])
-
-    lines = dict(receipt_lines(receipt, names, session.unit["name"]))
-    assert lines["Registry"] == "Breast cancer (breast)"
-    version = receipt.version
-    assert lines["Form"] == f"Breast cancer – assessment (assessment, version {version})"
-    assert lines["Unit"] == f"{session.unit['name']} ({receipt.unit_id})"
-    text = " ".join("".join(page.extract_text() for page in PdfReader(path).pages).split())
-    assert "Breast cancer (breast)" in text
-    assert "Breast cancer – assessment" in text
-    assert receipt.receipt_id in text
-
-
-def test_without_names_the_receipt_shows_the_ids(
-    cache: Cache, api: ApiClient, session: Session, queue_valid_message
-) -> None:
-    receipt = _real_receipt(cache, api, session, queue_valid_message())
-    lines = dict(receipt_lines(receipt))
-    assert (lines["Registry"], lines["Form"]) == ("breast", "assessment")
-    assert lines["Unit"] == str(receipt.unit_id)
+    assert again.receipt == receipt.to_dict()  # the same receipt, the same signature

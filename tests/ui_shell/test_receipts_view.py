@@ -1,4 +1,6 @@
-"""Receipts from the real server, saved as PDF through the file dialog, and printed."""
+"""Receipts from the real server: listed with the patient from this computer's copy and the
+signature's verdict, saved as PDF through the file dialog, and printed through the system print
+dialog (the same PDF, drawn by QtPdf) -- and the printed page's QR code verifies."""
 
 from __future__ import annotations
 
@@ -7,10 +9,14 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import Qt
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import QComboBox, QFileDialog, QLineEdit
 
+from desktop_app.receipt_signature import qr_text
+from tests.support.receipt_checks import qr_codes_in_pdf, verify_receipt
 from ui.main_window import MainWindow
+from ui.models.table_model import WARNING_COLOUR
 
 from .conftest import queue_valid_report
 
@@ -34,16 +40,30 @@ def _pdf_text(path: Path) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def test_receipt_row_shows_id_form_and_hash_prefix(window_with_receipt, services, session):
+def test_receipt_row_shows_patient_form_received_signature_and_hash(
+    window_with_receipt, services, session
+):
     model = window_with_receipt.receipts_model
     receipt = services.cache.receipts.list(session.username)[0]
-    assert model.data(model.index(0, model.COL_RECEIPT_ID)) == receipt.receipt_id
-    assert model.data(model.index(0, model.COL_HASH)) == receipt.body_sha256[:12]
-    assert model.data(model.index(0, model.COL_FORM)).startswith("Breast cancer / ")
+    values = services.cache.messages.get(receipt.message_id).values
+    cell = lambda column, role=Qt.ItemDataRole.DisplayRole: model.data(  # noqa: E731
+        model.index(0, column), role
+    )
+    # The patient from this computer's own copy: birth date part of the number, and the name.
+    assert cell(model.COL_PATIENT) == f"{values['patient_id'][:6]}***** {values['patient_name']}"
+    assert values["patient_id"] not in cell(model.COL_PATIENT)
+    assert cell(model.COL_FORM).startswith("Breast cancer / ")
+    assert cell(model.COL_SIGNATURE) == "Valid"
+    assert cell(model.COL_SIGNATURE, Qt.ItemDataRole.ForegroundRole) is None
+    assert receipt.raw["key_id"] in cell(model.COL_SIGNATURE, Qt.ItemDataRole.ToolTipRole)
+    assert cell(model.COL_HASH) == receipt.body_sha256[:12]
+    assert cell(model.COL_RECEIPT_ID) == receipt.receipt_id
+    assert receipt.verdict == "valid" and receipt.origin == "this_pc"
+    assert WARNING_COLOUR.isValid()
 
 
 def test_save_pdf_through_the_dialog_writes_a_file_naming_the_receipt(
-    qtbot, window_with_receipt, tmp_path
+    qtbot, window_with_receipt, services, tmp_path
 ) -> None:
     view = window_with_receipt.receipts_view
     assert not view.save_button.isEnabled()  # nothing selected yet
@@ -65,20 +85,48 @@ def test_save_pdf_through_the_dialog_writes_a_file_naming_the_receipt(
     # Names for the reader, ids to match the registry's records ("Breast cancer (breast)").
     assert "Breastcancer(breast)" in text
     assert "Breastandendocrinesurgery" in text  # the demo user's unit, by name
+    # The patient, in full on the filed receipt, from this computer's copy of the message.
+    values = services.cache.messages.get(receipt.message_id).values
+    assert values["patient_id"] in text
+    assert "".join(values["patient_name"].split()) in text
+    assert PdfReader(target).metadata["/Keywords"] == qr_text(receipt.record.to_dict())
     # The full path on the page (the status bar only has room for the file name).
     assert view.notice.isVisible() and str(target) in view.notice.text()
     assert window_with_receipt.status.currentMessage() == "Receipt saved: my-receipt.pdf"
 
 
-def test_print_uses_the_same_lines_as_the_pdf(window_with_receipt, tmp_path) -> None:
+def test_print_opens_the_system_dialog_and_prints_a_page_whose_code_verifies(
+    qtbot, window_with_receipt, tmp_path
+) -> None:
     view = window_with_receipt.receipts_view
     view.table.selectRow(0)
     receipt = view.table.selected_row()
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    view.print_receipt(receipt, printer)
-    text = _pdf_text(tmp_path / "printed.pdf")
-    assert receipt.receipt_id in text
-    assert receipt.body_sha256 in text
-    assert "Breastcancer–assessment" in text
+
+    view.print_button.click()  # used to raise TypeError (QPrintDialog.open) on PySide6 6.11
+    dialog = view.findChild(QPrintDialog, "printDialog")
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.windowModality() == Qt.WindowModality.WindowModal
+    # As a user choosing "print to file" would: the PDF printer (the only one offscreen, where
+    # there is no CUPS), a file name, then OK.
+    printers = dialog.findChild(QComboBox, "printers")
+    assert printers.currentText() == "Print to File (PDF)"
+    printed = tmp_path / "printed.pdf"
+    dialog.findChild(QLineEdit, "filename").setText(str(printed))
+    printer = dialog.printer()
+    with qtbot.waitSignal(view.printed, timeout=20000) as done:
+        dialog.accept()
+    assert printer.outputFormat() == QPrinter.OutputFormat.PdfFormat
+    assert done.args == [receipt.receipt_id]
+    assert window_with_receipt.status.currentMessage() == (
+        f"Receipt {receipt.receipt_id} sent to the printer."
+    )
+
+    # The printed page is the PDF drawn as an image: scan it, and check what the code says.
+    [code] = qr_codes_in_pdf(printed, tmp_path / "scan")
+    assert code == qr_text(receipt.record.to_dict())
+    scanned = tmp_path / "scanned-code.txt"
+    scanned.write_text(code + "\n", encoding="utf-8")
+    result = verify_receipt(scanned, tmp_path / "no-client-data")
+    assert result.status == 0, result
+    assert result.out.startswith(f"VALID: receipt {receipt.receipt_id} for Breast cancer")
+    assert not (tmp_path / "no-client-data").exists()  # read-only: nothing made

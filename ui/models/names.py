@@ -15,6 +15,10 @@ class CatalogueNames:
     def lang(self) -> str:
         return self._lang
 
+    @property
+    def catalogue(self) -> Catalogue:
+        return self._catalogue
+
     def registry(self, registry: str) -> str:
         try:
             return self._catalogue.registry(registry).title_text(self._lang)

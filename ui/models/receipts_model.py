@@ -1,46 +1,187 @@
-"""Receipts of one owner, newest first, from the receipt repository."""
+"""Receipts of one user, and those of the user's unit fetched from the server, newest first.
+
+Each row is worked out once, off the GUI thread (``fetch``): the patient from this computer's
+own copy of the message (masked identity number and name) or "sent from another computer", the
+form in words, local date and time, and the signature's verdict in words with its reason.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from PySide6.QtCore import QObject
 
-from ui.models.formatting import hash_prefix, local_time, parse_time, tr
+from desktop_app.receipt_signature import Verdict
+from desktop_app.receipts.content import (
+    ELSEWHERE,
+    ON_THIS_PC,
+    MessageFacts,
+    message_facts,
+    verdict_of,
+)
+from desktop_app.receipts.texts import local_when, parse_utc
+from local_cache import ReceiptRecord
+from ui.models.formatting import hash_prefix, mask_identity_number, tr
 from ui.models.names import CatalogueNames
 from ui.models.table_model import Column, RowTableModel
 
+_CONTEXT = "ReceiptsModel"
+
+
+@dataclass(frozen=True)
+class ReceiptRow:
+    """A receipt as the list shows it; other attributes are the record's (``receipt_id``...)."""
+
+    record: ReceiptRecord
+    facts: MessageFacts = field(compare=False, repr=False)
+    patient: str
+    patient_tip: str
+    form: str
+    received: str
+    received_key: str
+    signature: str
+    signature_tip: str
+    verified: bool
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for names the row lacks: the record's fields (receipt_id, body_sha256, ...).
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.record, name)
+
+
+def signature_words(verdict: Verdict | None) -> str:
+    """The verdict as the Signature column shows it."""
+    if verdict is None:
+        return tr(_CONTEXT, "Not checked yet")
+    return {
+        Verdict.VALID: tr(_CONTEXT, "Valid"),
+        Verdict.INVALID: tr(_CONTEXT, "NOT VALID"),
+        Verdict.MALFORMED: tr(_CONTEXT, "NOT VALID (incomplete)"),
+        Verdict.UNKNOWN_KEY: tr(_CONTEXT, "Unknown key"),
+        Verdict.UNSIGNED: tr(_CONTEXT, "Unsigned"),
+    }[verdict]
+
+
+def signature_reason(verdict: Verdict | None, key_id: str) -> str:
+    """Why the signature column says what it says (its tooltip)."""
+    if verdict is Verdict.VALID:
+        return tr(_CONTEXT, "Signed by the registry with key {0}.").format(key_id)
+    if verdict is Verdict.INVALID:
+        return tr(
+            _CONTEXT,
+            "The signature does not match this receipt: it was changed after the registry "
+            "signed it, or the registry did not sign it. Ask the registry before relying on it.",
+        )
+    if verdict is Verdict.MALFORMED:
+        return tr(_CONTEXT, "A signed field of the receipt is missing, so it cannot be checked.")
+    if verdict is Verdict.UNKNOWN_KEY:
+        return tr(
+            _CONTEXT,
+            "Signed with key {0}, which this computer does not know. The receipt is checked "
+            "again when the registry's keys are next fetched.",
+        ).format(key_id or "?")
+    if verdict is Verdict.UNSIGNED:
+        return tr(
+            _CONTEXT,
+            "The registry issued this receipt before it signed receipts; it has no "
+            "signature to check.",
+        )
+    return tr(_CONTEXT, "Not checked yet: it is checked at the next sync.")
+
 
 class ReceiptsModel(RowTableModel):
-    COL_RECEIPT_ID, COL_FORM, COL_RECEIVED, COL_HASH = range(4)
+    COL_PATIENT, COL_FORM, COL_RECEIVED, COL_SIGNATURE, COL_HASH, COL_RECEIPT_ID = range(6)
 
     def __init__(
-        self, receipts, owner: str, names: CatalogueNames, parent: QObject | None = None
+        self,
+        receipts,
+        owner: str,
+        names: CatalogueNames,
+        parent: QObject | None = None,
+        *,
+        unit_id: object | None = None,
     ) -> None:
         super().__init__(parent)
         self._receipts = receipts
         self._owner = owner
         self._names = names
+        # With the unit, receipts another user of this computer fetched for it are listed too.
+        self.unit_id = unit_id
         self.columns = (
-            Column(tr("ReceiptsModel", "Receipt"), lambda r: r.receipt_id),
-            Column(tr("ReceiptsModel", "Registry / form"), self._form),
+            Column(tr(_CONTEXT, "Patient"), lambda r: r.patient, tooltip=lambda r: r.patient_tip),
+            Column(tr(_CONTEXT, "Registry / form"), lambda r: r.form),
             Column(
-                tr("ReceiptsModel", "Received by the registry"),
-                lambda r: local_time(r.received_at),
-                sort_key=lambda r: parse_time(r.received_at),
+                tr(_CONTEXT, "Received by the registry"),
+                lambda r: r.received,
+                sort_key=lambda r: r.received_key,
             ),
             Column(
-                tr("ReceiptsModel", "Content fingerprint"),
-                lambda r: hash_prefix(r.body_sha256),
-                tooltip=lambda r: "SHA-256 " + r.body_sha256,
+                tr(_CONTEXT, "Signature"),
+                lambda r: r.signature,
+                tooltip=lambda r: r.signature_tip,
+                warn=lambda r: not r.verified,
             ),
+            Column(
+                tr(_CONTEXT, "Content fingerprint"),
+                lambda r: hash_prefix(r.record.body_sha256),
+                tooltip=lambda r: "SHA-256 " + r.record.body_sha256,
+            ),
+            Column(tr(_CONTEXT, "Receipt"), lambda r: r.record.receipt_id),
         )
 
-    def fetch(self) -> list:
-        return self._receipts.list(self._owner)
+    @property
+    def owner(self) -> str:
+        return self._owner
 
-    def row_key(self, row) -> str:
-        return row.receipt_id
+    def fetch(self) -> list[ReceiptRow]:
+        records = self._receipts.list(self._owner, self.unit_id)
+        return [self.make_row(record) for record in records]
 
-    def _form(self, receipt) -> str:
+    def row_key(self, row: ReceiptRow) -> str:
+        return row.record.receipt_id
+
+    def make_row(self, record: ReceiptRecord) -> ReceiptRow:
+        facts = message_facts(record, self._owner)
+        verdict = verdict_of(record)
+        received = parse_utc(record.received_at)
+        patient, patient_tip = self._patient(facts)
+        return ReceiptRow(
+            record=record,
+            facts=facts,
+            patient=patient,
+            patient_tip=patient_tip,
+            form=self._form(record),
+            received=local_when(record.received_at, self._names.lang),
+            received_key=received.isoformat() if received else record.received_at,
+            signature=signature_words(verdict),
+            signature_tip=signature_reason(verdict, str(record.raw.get("key_id") or "")),
+            # Not checked yet is not a warning: it is checked at the next sync.
+            verified=verdict in (Verdict.VALID, None),
+        )
+
+    def _patient(self, facts: MessageFacts) -> tuple[str, str]:
+        if facts.where == ON_THIS_PC:
+            shown = " ".join(
+                p for p in (mask_identity_number(facts.patient_id), facts.patient_name) if p
+            )
+            if not facts.copy_matches:
+                return shown, tr(
+                    _CONTEXT,
+                    "This computer's copy of the message is not the one the registry received "
+                    "(the SHA-256 differs).",
+                )
+            return shown, ""
+        if facts.where == ELSEWHERE:
+            return tr(_CONTEXT, "Sent from another computer"), tr(
+                _CONTEXT,
+                "This computer has no copy of the message, so the patient is not shown; the "
+                "registry never sends patient details back.",
+            )
+        return tr(_CONTEXT, "Sent by another user of this computer"), ""
+
+    def _form(self, receipt: ReceiptRecord) -> str:
         registry = self._names.registry(receipt.registry)
         form = self._names.form(receipt.registry, receipt.form, receipt.version)
         return f"{registry} / {form} (v{receipt.version})"

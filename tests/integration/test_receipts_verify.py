@@ -1,0 +1,286 @@
+"""Receipts anyone can verify: the real server (demo key) on loopback TLS, real client caches,
+the real receipts page offscreen, and `verify-receipt` run as its own process.
+
+A receipt changed on its way (one byte of each signed field, a wrong key id, another receipt's
+signature) is refused by the client -- stored, because the answer did arrive, but with its
+verdict, and shown marked -- and by `verify-receipt`. A genuine one verifies on arrival, from
+its PDF with only the shipped key, and from its QR code printed, scanned and decoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pypdf import PdfReader
+from PySide6.QtCore import Qt
+
+from desktop_app.auth import Session
+from desktop_app.events import EventBus
+from desktop_app.forms import Catalogue
+from desktop_app.receipt_signature import SIGNED_FIELDS, SigningKey, Verdict, public_key_text
+from desktop_app.receipt_signature import qr_text as code_of
+from desktop_app.receipts.keys import TrustedKeys
+from desktop_app.receipts.pdf import write_receipt_pdf
+from desktop_app.receipts.texts import local_date_time
+from desktop_app.sync.api_client import ApiClient, Receipted
+from desktop_app.sync.engine import SyncEngine
+from desktop_app.sync.receipt_steps import fetch_receipts, refresh_receipt_keys
+from desktop_app.sync.steps import StepContext
+from local_cache import Cache, open_cache
+from registry_server.signing import demo_key
+from tests.support.live_server import LiveServer
+from tests.support.receipt_checks import (
+    ReceiptTamper,
+    one_byte_changed,
+    qr_codes_in_pdf,
+    run_pass,
+    verify_receipt,
+)
+from ui.models.names import CatalogueNames
+from ui.models.receipts_model import ReceiptsModel
+from ui.models.table_model import WARNING_COLOUR
+from ui.views.receipts_view import ReceiptsView
+
+from .conftest import DEMO_USER, queue_messages
+
+TAMPER = ReceiptTamper()
+# A key the client knows (fetched, as if the registry had published it) but that did not sign.
+OTHER = SigningKey(Ed25519PrivateKey.generate())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path_factory.mktemp("server"), wrap_app=TAMPER.wrap) as live:
+        yield live
+
+
+@pytest.fixture(autouse=True)
+def _no_tampering() -> Iterator[None]:
+    TAMPER.set({})
+    yield
+    TAMPER.set({})
+
+
+def _engine(cache: Cache, api: ApiClient, session: Session) -> SyncEngine:
+    trusted = TrustedKeys.for_cache(cache)  # as Services.start_sync wires it
+    return SyncEngine(
+        cache,
+        api,
+        session,
+        EventBus(),
+        interval_s=600,
+        retry_s=0.1,
+        receipt_verdict=lambda receipt: trusted.verdict(receipt).value,
+    )
+
+
+def _context(api: ApiClient, session: Session, cache: Cache) -> StepContext:
+    token = session.token()
+    assert token
+    return StepContext(api, token, DEMO_USER[0], session, cache, EventBus())
+
+
+def _send(api: ApiClient, token: str, sender: Cache, catalogue: Catalogue, n: int) -> list[dict]:
+    """`n` messages sent from another computer (`sender`); their genuine receipts."""
+    queue_messages(sender, catalogue, n, seed=n)
+    claimed = sender.messages.claim_outgoing(DEMO_USER[0], n)
+    results = api.submit_batch(token, [(m.idempotency_key, m.body) for m in claimed])
+    assert all(isinstance(r, Receipted) for r in results)
+    return [r.receipt for r in results]  # type: ignore[union-attr]
+
+
+def _mutations(genuine: list[dict]) -> dict[str, tuple[Callable[[dict], dict], Verdict]]:
+    """One way of changing each receipt (by its id), and what the client must find."""
+
+    def changed(name: str, at: int = -1) -> Callable[[dict], dict]:
+        return lambda r: {**r, name: one_byte_changed(r[name], at)}
+
+    ways: list[tuple[Callable[[dict], dict], Verdict]] = [
+        (changed(name, -2 if name == "received_at" else -1), Verdict.INVALID)
+        for name in SIGNED_FIELDS
+        if name != "key_id"
+    ]
+    ways += [
+        (changed("key_id"), Verdict.UNKNOWN_KEY),  # a key nobody has
+        (lambda r: {**r, "key_id": OTHER.key_id}, Verdict.INVALID),  # a key we know, not its
+        (lambda r: {**r, "signature": genuine[0]["signature"]}, Verdict.INVALID),  # another's
+        (changed("signature", 5), Verdict.INVALID),
+    ]
+    targets = genuine[1 : len(ways) + 1]
+    assert len(targets) == len(ways)
+    return {r["receipt_id"]: way for r, way in zip(targets, ways, strict=True)}
+
+
+@pytest.mark.gui
+def test_changed_receipts_are_refused_by_the_client_and_by_verify_receipt(
+    qtbot,
+    tmp_path: Path,
+    api: ApiClient,
+    token: str,
+    cache: Cache,
+    session: Session,
+    catalogue: Catalogue,
+) -> None:
+    other_pc = open_cache(tmp_path / "other-pc" / "cache.sqlite3")
+    try:
+        genuine = _send(api, token, other_pc, catalogue, 13)
+    finally:
+        other_pc.close()
+    mutations = _mutations(genuine)
+    TAMPER.set({rid: way for rid, (way, _) in mutations.items()})
+    known = {OTHER.key_id: public_key_text(OTHER.public_key)}
+    cache.receipt_keys.save_keys(session.server_url, known, datetime.now(UTC))
+
+    # This computer's sync: keys, then the unit's receipts by cursor (the real steps).
+    context = _context(api, session, cache)
+    refresh_receipt_keys(context)
+    fetch_receipts(context)
+
+    stored = {r.message_id: r for r in cache.receipts.list(DEMO_USER[0])}
+    by_original = {r["receipt_id"]: r for r in genuine}
+    expected = {}
+    for rid, (way, verdict) in mutations.items():
+        received = way(dict(by_original[rid]))
+        expected[received["receipt_id"]] = verdict
+        row = stored[received["message_id"]]
+        assert row.raw == received  # stored as it arrived: the message was received
+        assert row.verdict == verdict.value, (rid, received)
+    untouched = stored[genuine[0]["message_id"]]
+    assert untouched.verdict == "valid" and untouched.raw == genuine[0]
+    assert len(stored) == 13
+
+    # The receipts page marks each one: warning colour, words, the reason in the tooltip.
+    names = CatalogueNames(catalogue, "en")
+    model = ReceiptsModel(cache.receipts, DEMO_USER[0], names)
+    view = ReceiptsView(model, names=names, unit=session.unit)
+    qtbot.addWidget(view)
+    view.refresh()
+    assert model.rowCount() == 13
+    words = {Verdict.INVALID: "NOT VALID", Verdict.UNKNOWN_KEY: "Unknown key"}
+    reasons = {Verdict.INVALID: "does not match", Verdict.UNKNOWN_KEY: "does not know"}
+    for row in range(model.rowCount()):
+        index = model.index(row, model.COL_SIGNATURE)
+        rid = model.data(model.index(row, model.COL_RECEIPT_ID))
+        if rid == genuine[0]["receipt_id"]:
+            assert model.data(index) == "Valid"
+            assert model.data(index, Qt.ItemDataRole.ForegroundRole) is None
+            continue
+        verdict = expected[rid]
+        assert model.data(index) == words[verdict]
+        assert model.data(index, Qt.ItemDataRole.ForegroundRole) == WARNING_COLOUR
+        assert reasons[verdict] in model.data(index, Qt.ItemDataRole.ToolTipRole)
+        patient = model.data(model.index(row, model.COL_PATIENT))
+        assert patient == "Sent from another computer"
+    assert "12 receipt(s) could not be verified" in view.summary.text()
+
+    # verify-receipt, offline, on each code as received, with the keys this computer has.
+    data_dir = Path(cache.path).parent
+    files = []
+    for rid, verdict in expected.items():
+        path = tmp_path / "codes" / f"{rid}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(code_of(cache.receipts.get(rid).raw) + "\n", encoding="utf-8")
+        files.append((path, rid, verdict))
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda f: verify_receipt(f[0], data_dir), files))
+    for (_, rid, verdict), result in zip(files, results, strict=True):
+        assert result.status == 1, result
+        if verdict is Verdict.UNKNOWN_KEY:
+            assert result.out.startswith(f"NOT VALID: receipt {rid} is signed with key "), result
+            assert "which this computer does not know" in result.out
+        else:
+            assert result.out == (
+                f"NOT VALID: receipt {rid} has been changed since the registry signed it, "
+                "or its signature is not the registry's."
+            ), result
+
+    # The receipt that names the other key: without the keys this computer fetched, that key
+    # is unknown; a changed PDF is refused as well.
+    named_other = next(
+        rid
+        for rid, (way, _) in mutations.items()
+        if way(dict(by_original[rid]))["key_id"] == OTHER.key_id
+    )
+    alone = verify_receipt(tmp_path / "codes" / f"{named_other}.txt", tmp_path / "no-data")
+    assert alone.status == 1 and "which this computer does not know" in alone.out
+    changed_pdf = write_receipt_pdf(cache.receipts.get(named_other), tmp_path / "changed.pdf")
+    result = verify_receipt(changed_pdf, data_dir)
+    assert result.status == 1 and result.out.startswith("NOT VALID: receipt "), result
+    page = " ".join(PdfReader(changed_pdf).pages[0].extract_text().split())
+    assert "Warning: this receipt's signature cannot be confirmed" in page
+    assert "NOT VALID" in page
+
+
+def test_a_changed_receipt_answering_our_own_message_is_stored_but_marked(
+    api: ApiClient, cache: Cache, session: Session, catalogue: Catalogue
+) -> None:
+    [queued] = queue_messages(cache, catalogue, 1, seed=77)
+    TAMPER.set({queued.id: lambda r: {**r, "body_sha256": one_byte_changed(r["body_sha256"])}})
+    engine = _engine(cache, api, session)
+    try:
+        run_pass(engine)
+    finally:
+        engine.stop()
+    record = cache.messages.get(queued.id)
+    assert record.state == "receipted"  # the registry has it: never sent again
+    receipt = cache.receipts.get(record.receipt_id)
+    assert receipt.verdict == "invalid" and receipt.origin == "this_pc"
+
+
+def test_a_genuine_receipt_verifies_on_arrival_from_its_pdf_and_printed_and_scanned(
+    tmp_path: Path, api: ApiClient, cache: Cache, session: Session, catalogue: Catalogue
+) -> None:
+    [queued] = queue_messages(cache, catalogue, 1, seed=5)
+    engine = _engine(cache, api, session)
+    try:
+        run_pass(engine)
+    finally:
+        engine.stop()
+    receipt = cache.receipts.get(cache.messages.get(queued.id).receipt_id)
+    assert receipt.verdict == "valid"
+    assert receipt.raw["key_id"] == demo_key().key_id  # the demo server's, which we ship
+
+    pdf = write_receipt_pdf(receipt, tmp_path / "receipt.pdf", catalogue, viewer=DEMO_USER[0])
+    only_shipped = tmp_path / "fresh-computer"  # no client data: the shipped key alone
+    result = verify_receipt(pdf, only_shipped)
+    assert result.status == 0, result
+    date, time = local_date_time(receipt.received_at, "en", offset=True)  # type: ignore[misc]
+    assert result.out == (
+        f"VALID: receipt {receipt.receipt_id} for Breast cancer – assessment (Breast cancer, "
+        f"version {receipt.version}), received by the registry on {date} at {time}, signed "
+        f"with key {demo_key().key_id} (the public demo key: for demonstrations only)."
+    )
+    assert not only_shipped.exists()
+    in_norwegian = verify_receipt(pdf, only_shipped, "--language", "nb")
+    assert in_norwegian.status == 0 and in_norwegian.out.startswith("GYLDIG: kvittering ")
+
+    # Printed, scanned at 150 dpi, decoded: the code is the receipt, and it verifies.
+    [scanned] = qr_codes_in_pdf(pdf, tmp_path / "scan")
+    assert scanned == code_of(receipt.raw)
+    code_file = tmp_path / "scanned.txt"
+    code_file.write_text(scanned, encoding="utf-8")
+    assert verify_receipt(code_file, only_shipped).status == 0
+
+
+def test_what_is_not_a_receipt_or_cannot_be_read_is_said_so(tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("Hello, this is not a receipt.\n", encoding="utf-8")
+    result = verify_receipt(note, tmp_path / "data")
+    assert (result.status, result.out) == (1, f"NOT VALID: {note} holds no registry receipt code.")
+
+    missing = tmp_path / "missing.pdf"
+    result = verify_receipt(missing, tmp_path / "data")
+    assert result.status == 2
+    assert result.out == f"Cannot read {missing}: No such file or directory."
+
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\nnot really\n")
+    result = verify_receipt(broken, tmp_path / "data")
+    assert result.status == 2
+    assert result.out.startswith(f"Cannot read {broken}: not a PDF that can be read (")
+    assert result.err == ""  # one sentence, no library chatter
