@@ -5,6 +5,7 @@ there is no database or it is older than this program."""
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 from pathlib import Path
 
@@ -33,6 +34,16 @@ def add_database_arguments(parser: argparse.ArgumentParser) -> None:
         help="the server's SQLAlchemy URL (default: SQLite in the data folder; also read "
         "from REGISTRY_SERVER_DATABASE_URL)",
     )
+
+
+def iso_date(text: str) -> datetime.date:
+    """An argparse type: a YYYY-MM-DD date, or a sentence saying how to write one."""
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-06."
+        ) from None
 
 
 def settings_from(args: argparse.Namespace) -> ServerSettings:

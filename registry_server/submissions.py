@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, inspect, or_, select
+from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +31,8 @@ from desktop_app.forms import (
 )
 from desktop_app.receipt_signature import SigningKey
 from registry_server.accounts import Principal
-from registry_server.models import Base, Message, Receipt, Reminder, utcnow
+from registry_server.models import Base, Message, Receipt, utcnow
+from registry_server.reminders.resolution import Answering, resolve_answered
 from registry_server.submission_parsing import (
     KEY_HEADER,
     MAX_DEPTH,
@@ -186,7 +187,6 @@ def _column_names(model: type[Base]) -> dict[str, str]:
 
 _MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 _RECEIPTS: Table = Receipt.__table__  # type: ignore[assignment]
-_REMINDERS: Table = Reminder.__table__  # type: ignore[assignment]
 _MESSAGE_COLUMNS = _column_names(Message)
 _RECEIPT_COLUMNS = _column_names(Receipt)
 
@@ -206,36 +206,21 @@ def insert_new(
     # Core inserts (one multi-row INSERT each): no ORM bookkeeping per row.
     session.execute(insert(_MESSAGES), [_row(_MESSAGE_COLUMNS, n.message) for n in ordered])
     session.execute(insert(_RECEIPTS), [_row(_RECEIPT_COLUMNS, n.receipt) for n in ordered])
-    answers = [
-        {
-            "b_registry": n.message["registry_code"],
-            "b_form": n.message["form"],
-            "b_patient": n.message["patient_id"],
-            "b_reminder": n.message["reminder_id"],
-            "b_message": n.message["message_id"],
-        }
-        for n in ordered
-        if n.message["patient_id"] or n.message["reminder_id"]
-    ]
-    if answers:
-        # A message answers the unit's open reminders of its form for its patient, and the
-        # reminder it was made from (the only match for a patient without a Norwegian
-        # number). Never another unit's: the unit is part of the match.
-        session.execute(
-            _REMINDERS.update()
-            .where(
-                _REMINDERS.c.unit_id == unit_id,
-                _REMINDERS.c.resolved_at.is_(None),
-                _REMINDERS.c.registry == bindparam("b_registry"),
-                _REMINDERS.c.form == bindparam("b_form"),
-                or_(
-                    _REMINDERS.c.patient_id == bindparam("b_patient"),
-                    _REMINDERS.c.id == bindparam("b_reminder"),
-                ),
+    resolve_answered(
+        session,
+        [
+            Answering(
+                unit_id=unit_id,
+                registry=n.message["registry_code"],
+                form=n.message["form"],
+                patient_id=n.message["patient_id"],
+                reminder_id=n.message["reminder_id"],
+                message_id=n.message["message_id"],
+                received_at=now,
             )
-            .values(resolved_at=now, resolved_by_message_id=bindparam("b_message")),
-            answers,
-        )
+            for n in ordered
+        ],
+    )
 
 
 def submit(

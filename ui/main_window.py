@@ -90,7 +90,9 @@ class MainWindow(QMainWindow):
             age_warning=timedelta(minutes=settings.outbox_age_warning_minutes),
         )
         self.receipts_model = ReceiptsModel(cache.receipts, self.owner, names, self)
-        self.reminders_model = RemindersModel(cache.reminders, self.owner, names, self)
+        self.reminders_model = RemindersModel(
+            cache.reminders, self.owner, names, self, answers=cache.reminder_answers
+        )
         self.drafts_reload = ModelReloader(self.drafts_model, RELOAD_DELAY_MS, self)
         self.receipts_reload = ModelReloader(
             self.receipts_model, RELOAD_DELAY_MS, self, apply=self.receipts_model.update_rows
@@ -112,7 +114,7 @@ class MainWindow(QMainWindow):
         self.outbox_reload = self.outbox_view.reloader
         self.receipts_view = ReceiptsView(self.receipts_model, names=names, unit=session.unit)
         self.receipts_view.reloader = self.receipts_reload
-        self.reminders_view = RemindersView(self.reminders_model)
+        self.reminders_view = RemindersView(self.reminders_model, services)
         # Made when first opened: the charting library is imported only then.
         self.statistics_page = LazyPage(lambda: self._statistics_view(names))
 
@@ -208,8 +210,8 @@ class MainWindow(QMainWindow):
         self.relay.signOutRequested.connect(self.sign_out)
 
     def _load_initial_state(self) -> None:
-        # Drafts decide the first page and are few; reminders are one cached list. The outbox
-        # and the receipts can hold thousands of rows: they load in the background.
+        # Drafts decide the first page and are few. Reminders, the outbox and the receipts
+        # load in the background.
         self.drafts_model.refresh()
         self.reminders_model.refresh()
         self.outbox_reload.reload_now()
@@ -230,9 +232,8 @@ class MainWindow(QMainWindow):
             self.status.set_connectivity(self.engine.online, self.engine.last_error or "")
         else:
             self.status.set_connectivity(None, "")  # "Connecting…" until the first sync pass
-        # The unsent count follows from the outbox's background load (outboxSummaryChanged).
-        if self.reminders_model.fetched_at is not None:
-            self.relay.mark_synced(self.reminders_model.fetched_at)
+        # The unsent count follows from the outbox's background load (outboxSummaryChanged),
+        # the last sync from the reminders' (SyncRelay).
 
     # -- pages and the editor -------------------------------------------------------------
 

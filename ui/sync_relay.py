@@ -43,6 +43,7 @@ class SyncRelay(QObject):
         bridge.outboxChanged.connect(self._on_outbox_changed)
         bridge.messageStateChanged.connect(self._on_message_state)
         bridge.remindersUpdated.connect(self._on_reminders_updated)
+        reminders_model.loaded.connect(self._on_reminders_loaded)
         bridge.receiptsUpdated.connect(lambda _added: self.receipts_reload.schedule())
         bridge.signInRequired.connect(self._on_sign_in_required)
         bridge.syncStatusChanged.connect(self._on_sync_status)
@@ -75,8 +76,13 @@ class SyncRelay(QObject):
 
     @Slot()
     def _on_reminders_updated(self) -> None:
-        self.reminders_model.refresh()
-        self.mark_synced(self.reminders_model.fetched_at)
+        self.reminders_model.refresh()  # in the background; then _on_reminders_loaded
+
+    @Slot()
+    def _on_reminders_loaded(self) -> None:
+        fetched_at = self.reminders_model.fetched_at
+        if fetched_at is not None and (self.last_sync is None or fetched_at > self.last_sync):
+            self.mark_synced(fetched_at)
 
     def mark_synced(self, when: datetime | None = None) -> None:
         self.last_sync = when or datetime.now(UTC)

@@ -4,7 +4,6 @@ does), e.g. after importing expected cases or from the system's own scheduler.""
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import logging
 import sys
@@ -14,20 +13,12 @@ from desktop_app.forms import load_catalogue
 from registry_server.cli_database import (
     DatabaseNotReady,
     add_database_arguments,
+    iso_date,
     open_database,
     settings_from,
 )
 from registry_server.db import make_session_factory
 from registry_server.jobs.runner import JOBS, JobsBusy, run_jobs
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-06."
-        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--today",
-        type=_date,
+        type=iso_date,
         default=None,
         help="compute as of this day (YYYY-MM-DD; default: today)",
     )

@@ -22,6 +22,7 @@ from desktop_app.reminder_rules import load_reminder_rules
 from registry_server.cli_database import (
     DatabaseNotReady,
     add_database_arguments,
+    iso_date,
     open_database,
     settings_from,
 )
@@ -37,15 +38,6 @@ from registry_server.reminders.expected_csv import (
 
 MAX_SHOWN = 100  # problems printed; the rest are counted
 MAX_BYTES = 200 * 1024 * 1024
-
-
-def _date(text: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-12-06."
-        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--today",
-        type=_date,
+        type=iso_date,
         default=None,
         help="the day to check dates against and to compute reminders for (YYYY-MM-DD; "
         "default: today)",

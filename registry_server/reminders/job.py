@@ -25,13 +25,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy import Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.forms import Catalogue, evaluate_condition
 from desktop_app.reminder_rules import ReminderRules, Rule, shipped_rules
 from registry_server.models import ExpectedCase, Message, Reminder, utcnow
 from registry_server.reminders.expected import route_unrouted
+from registry_server.reminders.resolution import Answering, resolve_answered
 
 log = logging.getLogger(__name__)
 
@@ -319,8 +320,8 @@ def _date(value: object) -> datetime.date | None:
 
 
 def _resolve_since(session: Session, since: datetime.datetime) -> int:
-    """Resolve open reminders answered by messages received since `since` (the same match as
-    registry_server.submissions.insert_new)."""
+    """Resolve open reminders answered by messages received since `since` (the job read
+    while they arrived)."""
     messages = session.execute(
         select(
             Message.unit_id,
@@ -335,35 +336,7 @@ def _resolve_since(session: Session, since: datetime.datetime) -> int:
             or_(Message.patient_id.is_not(None), Message.reminder_id.is_not(None)),
         )
     ).all()
-    if not messages:
-        return 0
-    result = session.execute(
-        _REMINDERS.update()
-        .where(
-            _REMINDERS.c.unit_id == bindparam("b_unit"),
-            _REMINDERS.c.resolved_at.is_(None),
-            _REMINDERS.c.registry == bindparam("b_registry"),
-            _REMINDERS.c.form == bindparam("b_form"),
-            or_(
-                _REMINDERS.c.patient_id == bindparam("b_patient"),
-                _REMINDERS.c.id == bindparam("b_reminder"),
-            ),
-        )
-        .values(resolved_at=bindparam("b_at"), resolved_by_message_id=bindparam("b_message")),
-        [
-            {
-                "b_unit": m.unit_id,
-                "b_registry": m.registry_code,
-                "b_form": m.form,
-                "b_patient": m.patient_id,
-                "b_reminder": m.reminder_id,
-                "b_message": m.message_id,
-                "b_at": m.received_at,
-            }
-            for m in messages
-        ],
-    )
-    return max(result.rowcount, 0)
+    return resolve_answered(session, [Answering(*row) for row in messages])
 
 
 def _counts(session: Session, today: datetime.date) -> tuple[int, int, int]:

@@ -64,6 +64,15 @@ class ScriptedApi(ApiClient):
         self.reminder_calls += 1
         return [], datetime.now(UTC)
 
+    def receipt_keys(self) -> list[dict]:
+        return []
+
+    def receipts(self, token: str, since: str | None = None) -> tuple[list[dict], str]:
+        return [], since or "0"
+
+    def statistics(self, token: str, registry: str | None = None) -> dict:
+        return {"as_of": None, "registries": []}
+
 
 def receipts(items: Batch) -> list[ItemResult]:
     return [Receipted(receipt=_receipt(body), replay=False) for _, body in items]
@@ -91,6 +100,7 @@ def _receipt(body: dict, receipt_id: str | None = None) -> dict:
 
 class FakeSession:
     username = OWNER
+    server_url = "https://127.0.0.1:9"
 
     def token(self) -> str | None:
         return "token"
