@@ -109,7 +109,9 @@ class DemoYear:
         if rng.random() < habits.late:
             delay += rng.randint(45, 150)
         day = event + datetime.timedelta(days=max(1, delay))
-        return day if day <= self.today else None
+        # Not today: a message is received during office hours, which may be later than now
+        # (a receipt "received" in the future), and the year must not depend on the hour.
+        return day if day < self.today else None
 
     @staticmethod
     def pick(rng: random.Random, table: dict[Any, float]) -> Any:

@@ -169,7 +169,7 @@ def test_some_messages_are_missing_and_units_differ(demo_db) -> None:  # type: i
         if key and n >= 20:
             hospitals.setdefault(indicator, []).append(value)
     for registry in ("breast", "lymphoid", "sarcoma", "childhood"):
-        assert 75 < nation[f"{registry}.coverage"] < 97  # most reported, some missing
+        assert 70 < nation[f"{registry}.coverage"] < 97  # most reported, some missing
     # Near the targets, some hospitals above and some below.
     for indicator, limit in (
         ("breast.bcs_0_30", 90),
@@ -218,3 +218,12 @@ def test_both_demo_units_have_reminders_and_numbers(demo_db) -> None:  # type: i
             and indicator["id"] not in not_theirs[account.username]
         ]
         assert without == [], (account.username, without)
+
+
+def test_nothing_is_received_on_the_demo_day_itself(demo_db) -> None:  # type: ignore[no-untyped-def]
+    """Messages are received during office hours; one dated today could be later than now,
+    and its receipt would say it was received in the future."""
+    factory, _ = demo_db
+    midnight = datetime.datetime.combine(TODAY, datetime.time(0), datetime.UTC)
+    received = [row[5] for row in _messages(factory)]
+    assert received and max(received) < midnight
