@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
-from desktop_app.forms import load_catalogue
+from desktop_app.forms import Catalogue, DefinitionError, load_catalogue
+from desktop_app.reminder_rules import reminder_rules_path, shipped_rules
 from registry_server import __version__
 from registry_server.db import describe_url, make_engine, make_session_factory, upgrade_database
 from registry_server.limits import BodySizeLimit
@@ -35,10 +36,11 @@ API_PREFIX = "/api/v1"
 
 def create_app(settings: ServerSettings) -> FastAPI:
     """Migrate the database, load the form catalogue, seed demo data if asked, build the app."""
+    catalogue = load_catalogue()
+    check_definitions(catalogue)  # before the database is touched
     engine = make_engine(settings.database_url)
     upgrade_database(engine)
     session_factory = make_session_factory(engine)
-    catalogue = load_catalogue()
     signing_key = load_signing_key(settings.receipt_key_file, settings.data_dir, demo=settings.demo)
     publish_key(session_factory, signing_key)
     sign_unsigned_receipts(session_factory, signing_key)
@@ -47,7 +49,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
         seed_demo(session_factory, catalogue)
         if settings.demo_national:
-            from registry_server.demo_national import seed_national_demo
+            from registry_server.demo.national import seed_national_demo
 
             seed_national_demo(session_factory, catalogue, signing_key, settings.today())
     log.info(
@@ -95,6 +97,23 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.add_exception_handler(ClientDisconnect, _client_left)
     app.add_exception_handler(Exception, _internal_error)
     return app
+
+
+def check_definitions(catalogue: Catalogue) -> None:
+    """Read and check the reminder rules and the indicators now, so a broken file stops the
+    server at start (DefinitionError naming the file, key and problem) instead of failing the
+    nightly job or GET /statistics. Both are cached: the jobs and the route use these."""
+    from registry_server.statistics.indicators import indicators_path, shipped_indicators
+
+    for path, load in (
+        (reminder_rules_path(), shipped_rules),
+        (indicators_path(), shipped_indicators),
+    ):
+        try:
+            load(catalogue)
+        except (OSError, UnicodeDecodeError) as error:
+            why = getattr(error, "strerror", None) or "not UTF-8 text"
+            raise DefinitionError(str(path), "(file)", f"cannot be read ({why})") from error
 
 
 def _describe(error: dict) -> str:

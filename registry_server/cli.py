@@ -116,10 +116,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
+    from desktop_app.forms import DefinitionError
     from registry_server.app import create_app
     from registry_server.db import describe_url
+    from registry_server.signing import SigningKeyError
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except (DefinitionError, SigningKeyError) as exc:
+        print(f"The server cannot start: {exc}", file=sys.stderr)
+        return 1
     print(f"Database: {describe_url(settings.database_url)}")
     if settings.demo:
         from registry_server.demo import DEMO_ACCOUNTS

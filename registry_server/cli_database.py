@@ -12,6 +12,7 @@ from pathlib import Path
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from registry_server.db import alembic_config, describe_url, make_engine
 from registry_server.settings import ServerSettings, default_data_dir
@@ -53,16 +54,40 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
 
 
 def open_database(settings: ServerSettings) -> Engine:
-    """The server's database, at the schema this program needs; DatabaseNotReady if not."""
-    url = make_url(settings.database_url)
+    """The server's database, at the schema this program needs; DatabaseNotReady (one
+    sentence, no traceback) if not: a URL that is not one, a database kind or driver this
+    program lacks, a server that cannot be reached, no database, an older schema."""
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        # Not echoed: it may hold a password, and it cannot be parsed to hide one.
+        raise DatabaseNotReady(
+            "The --database-url cannot be read as a database URL; write it as e.g. "
+            "postgresql+psycopg://user@host/dbname or sqlite:////path/to/registry.sqlite3."
+        ) from None
+    shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
         raise DatabaseNotReady(
-            f"There is no server database at {url.database}; give the server's --data-dir or "
-            "--database-url."
+            f"There is no server database at {url.database or '(no file named)'}; give the "
+            "server's --data-dir or --database-url."
         )
-    engine = make_engine(settings.database_url)
+    try:
+        engine = make_engine(settings.database_url)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise DatabaseNotReady(
+            f"The database URL {shown} names a database or driver this program cannot use "
+            f"({exc}); use e.g. postgresql+psycopg://user@host/dbname or "
+            "sqlite:////path/to/registry.sqlite3."
+        ) from None
     try:
         check_schema(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise DatabaseNotReady(
+            f"The database {shown} cannot be reached ({reason}); check the URL and that the "
+            "database server is running."
+        ) from None
     except BaseException:
         engine.dispose()
         raise

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 
 class Problem(BaseModel):
@@ -121,7 +122,11 @@ class ReceiptOut(BaseModel):
 
 class ReceiptList(BaseModel):
     receipts: list[ReceiptOut]
-    cursor: str = Field(description="Pass as `since` to get only newer receipts.")
+    cursor: str = Field(
+        description="Pass as `since` next time. It lags behind receipts received in the last "
+        "minute, which are returned again then: keep receipts by receipt_id, and stop asking "
+        "for more when the cursor does not move."
+    )
 
 
 class ReceiptKeyOut(BaseModel):
@@ -183,7 +188,27 @@ class ReminderAnswerIn(BaseModel):
     )
     reason: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
-    ] = Field(description="Why, in the unit's words (1-500 characters, not only spaces).")
+    ] = Field(
+        description="Why, in the unit's words (1-500 characters, not only spaces; no control "
+        "characters but tab and line breaks)."
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _printable(cls, reason: str) -> str:
+        # PostgreSQL refuses NUL in text (a 500 otherwise); the others have no place in a
+        # reason either. Lone surrogates cannot be stored as UTF-8.
+        if any(
+            unicodedata.category(c) in ("Cc", "Cs") and c not in _LINE_CHARACTERS for c in reason
+        ):
+            raise ValueError(
+                "the reason contains a control character; write it as plain text (tabs and "
+                "line breaks are allowed)"
+            )
+        return reason
+
+
+_LINE_CHARACTERS = frozenset("\t\n\r")
 
 
 class ReminderAnswerOut(BaseModel):

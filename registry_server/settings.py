@@ -35,7 +35,7 @@ class ServerSettings:
     # Demo accounts, their units and the public demo receipt key (tests use this alone).
     demo: bool = False
     # With demo: a national year of synthetic cases, expected-case notifications and messages
-    # (registry_server.demo_national), made on the first start; `registry-server --demo`.
+    # (registry_server.demo.national), made on the first start; `registry-server --demo`.
     demo_national: bool = False
     # The Ed25519 key receipts are signed with (PEM); None: <data_dir>/receipt-signing-key.pem,
     # made on first start (the demo key for a demo server without one). See signing.py.
@@ -45,6 +45,10 @@ class ServerSettings:
     # processes on PostgreSQL one runs them at a time; the others skip.
     scheduled_jobs: bool = False
     nightly_at: time = time(2, 0)
+    # GET /receipts moves its cursor only over receipts received at least this many seconds
+    # ago, so a receipt whose transaction commits late (several processes) is never skipped;
+    # fresher ones are returned again next time (routes/receipts.py).
+    receipts_cursor_settle_s: float = 60.0
     # Statistics cells counting fewer cases than this are served suppressed.
     statistics_min_cell: int = 5
     # The server's "today" for form-version grace periods and date checks; None: the real
@@ -60,6 +64,8 @@ class ServerSettings:
         for name in ("max_body_bytes", "max_batch_items", "max_batch_bytes", "statistics_min_cell"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive.")
+        if self.receipts_cursor_settle_s < 0:
+            raise ValueError("receipts_cursor_settle_s must not be negative.")
 
     def today(self) -> date:
         return self.today_override or date.today()

@@ -19,9 +19,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.receipt_signature import ALGORITHM, SigningKey, public_key_text
+from registry_server.db import take_startup_lock
 from registry_server.models import Receipt, ReceiptKey, iso_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -50,8 +52,10 @@ def load_signing_key(key_file: Path | None, data_dir: Path, *, demo: bool) -> Si
     if demo:
         log.info("Signing receipts with the public demo key (not for real use)")
         return demo_key()
-    key = SigningKey(Ed25519PrivateKey.generate())
-    _write_new(path, key.private_key)
+    made = SigningKey(Ed25519PrivateKey.generate())
+    key = _write_new(path, made)
+    if key is not made:
+        return key  # another process made it at the same moment
     log.warning(
         "Made a new receipt-signing key %s in %s: publish its public key (GET "
         "/api/v1/receipt-keys) and give clients a build that ships it",
@@ -84,39 +88,58 @@ def _read(path: Path) -> SigningKey:
     return SigningKey(key)
 
 
-def _write_new(path: Path, key: Ed25519PrivateKey) -> None:
-    """Write the key readable by this account only; atomically, so two processes starting at
-    once on one data folder never read half a file (the later rename wins, and its key is
-    the one both use from then on)."""
+def _write_new(path: Path, key: SigningKey) -> SigningKey:
+    """Write the key readable by this account only, and return the key the file then holds.
+
+    The file appears whole or not at all (written to a temporary file, then hard-linked to its
+    name, which fails when the name exists). Two processes starting at once on one data
+    folder: the first link wins, and the other reads the winner's key instead of its own, so
+    both sign with the same key."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pem = key.private_bytes(
+    pem = key.private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".receipt-key-")
     try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, pem)
-        os.fsync(fd)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, pem)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            log.info("Another process made the receipt-signing key %s first; using it", path)
+            return _read(path)
     finally:
-        os.close(fd)
-    os.replace(temporary, path)
+        os.unlink(temporary)
+    return key
 
 
 def publish_key(session_factory: sessionmaker[Session], key: SigningKey) -> None:
     """Make sure the key's public half is listed (GET /receipt-keys); keys used before stay
-    listed, so receipts signed with them keep verifying."""
-    with session_factory.begin() as session:
-        if session.get(ReceiptKey, key.key_id) is None:
-            session.add(
-                ReceiptKey(
-                    key_id=key.key_id,
-                    algorithm=ALGORITHM,
-                    public_key=public_key_text(key.public_key),
-                    created_at=utcnow(),
+    listed, so receipts signed with them keep verifying. Under the start-up lock, so processes
+    starting at once on one PostgreSQL database do not both insert it; an insert that still
+    collides (a process without the lock) means it is listed, which is all that is needed."""
+    try:
+        with session_factory.begin() as session:
+            take_startup_lock(session)
+            if session.get(ReceiptKey, key.key_id) is None:
+                session.add(
+                    ReceiptKey(
+                        key_id=key.key_id,
+                        algorithm=ALGORITHM,
+                        public_key=public_key_text(key.public_key),
+                        created_at=utcnow(),
+                    )
                 )
-            )
+    except IntegrityError:
+        with session_factory() as session:
+            if session.get(ReceiptKey, key.key_id) is None:
+                raise
 
 
 def published_keys(session: Session, current: SigningKey) -> list[dict]:
@@ -142,6 +165,8 @@ def sign_unsigned_receipts(
     signed = 0
     while True:
         with session_factory.begin() as session:
+            # One process at a time: two starting at once do not sign the same rows twice.
+            take_startup_lock(session)
             rows = session.scalars(
                 select(Receipt).where(Receipt.signature.is_(None)).limit(batch)
             ).all()

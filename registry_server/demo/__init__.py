@@ -41,7 +41,7 @@ DEMO_ACCOUNTS = (
         display_name="Demo Doctor (Ullevål)",
         unit_name="Breast and endocrine surgery",
         hospital_code="0320",
-        hospital_name="Oslo universitetssykehus Ullevål",
+        hospital_name="Oslo universitetssykehus, Ullevål",
         department="surgery",
         registries=("breast",),
     ),
@@ -51,7 +51,7 @@ DEMO_ACCOUNTS = (
         display_name="Demo Doctor (Haukeland)",
         unit_name="Oncology",
         hospital_code="1305",
-        hospital_name="Haukeland universitetssjukehus",
+        hospital_name="Helse Bergen, Haukeland universitetssjukehus",
         department="oncology",
         # Breast: the oncological treatment of Haukeland's breast cancer patients.
         registries=("breast", "lymphoid", "sarcoma"),

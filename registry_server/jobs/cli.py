@@ -4,6 +4,7 @@ does), e.g. after importing expected cases or from the system's own scheduler.""
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import logging
 import sys
@@ -37,7 +38,13 @@ def _parser() -> argparse.ArgumentParser:
         "--today",
         type=iso_date,
         default=None,
-        help="compute as of this day (YYYY-MM-DD; default: today)",
+        help="compute as of this day (YYYY-MM-DD; default: today). A later day is refused "
+        "without --future: its reminders would be stored for real, and its statistics served.",
+    )
+    parser.add_argument(
+        "--future",
+        action="store_true",
+        help="allow a --today after today (a staging database, never the live one)",
     )
     add_database_arguments(parser)
     return parser
@@ -45,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
+    if args.today is not None and args.today > datetime.date.today() and not args.future:
+        print(
+            f"--today {args.today.isoformat()} is after today: the reminders due by then would "
+            "be stored for real and sent to the units, and its statistics served until the next "
+            "run. Give a day up to today, or add --future on a staging database.",
+            file=sys.stderr,
+        )
+        return 2
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         engine = open_database(settings_from(args))

@@ -1,5 +1,10 @@
 """Runs the jobs in a server process: at start when the last run is older than today, then
-every night at `ServerSettings.nightly_at` (the server's local time)."""
+every night at `ServerSettings.nightly_at` (the server's local time).
+
+Several server processes on one database each have a timer: the first to take the jobs lock
+runs them, one that finds the lock taken skips (JobsBusy), and one that takes it after the
+first has finished finds every job done for today and runs nothing (`run_jobs(...,
+unless_done=True)`)."""
 
 from __future__ import annotations
 
@@ -66,7 +71,7 @@ class NightlyJobs:
 
     def _run_jobs(self) -> None:
         try:
-            run_jobs(self._factory, self._catalogue, self._today())
+            run_jobs(self._factory, self._catalogue, self._today(), unless_done=True)
         except JobsBusy:
             log.info("Another server process is running the nightly jobs; skipped here")
         except Exception:

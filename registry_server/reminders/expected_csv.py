@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from desktop_app.forms import Catalogue, identity_number_problem, message_text
+from desktop_app.forms.identity import birth_date_of
 from desktop_app.forms.text import fill
 from desktop_app.reminder_rules import ReminderRules
 from registry_server.reminders.expected import ExpectedCaseIn
@@ -208,6 +209,13 @@ class _RowChecker:
             bad("source", _unknown("source", source, self.sources))
         if len(problems) > before or event_date is None or hospital is None:
             return None
+        if patient_id is not None and event_date < birth_date_of(patient_id):
+            bad(
+                "event_date",
+                f"{event_date.isoformat()} is before the patient was born (identity number "
+                f"{_masked(patient_id)}); correct the date or the identity number",
+            )
+            return None
         return ExpectedCaseIn(
             registry=registry,
             event=event,
@@ -251,7 +259,8 @@ class _RowChecker:
                     " A spreadsheet may have dropped a leading 0: format the column as text "
                     "and export the file again."
                 )
-            bad("patient_id", f"{patient_id!r} is not a valid identity number. {text}")
+            # Masked: these lines end up in cron mail and the journal.
+            bad("patient_id", f"{_masked(patient_id)} is not a valid identity number. {text}")
         return patient_id, None
 
     def _date(self, text: str, bad) -> datetime.date | None:  # type: ignore[no-untyped-def]
@@ -259,7 +268,7 @@ class _RowChecker:
         if day is None:
             bad(
                 "event_date",
-                f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-14"
+                f"{text!r} is not a date; write it as YYYY-MM-DD (or DD.MM.YYYY), e.g. 2026-03-14"
                 if text
                 else "the date is missing; write it as YYYY-MM-DD",
             )
@@ -290,6 +299,13 @@ class _RowChecker:
             )
             return None
         return code
+
+
+def _masked(number: str) -> str:
+    """An identity number as problems show it: the first six characters (the birth date of a
+    valid one), the rest as *****, so the file's line and column find it and the output does
+    not identify the patient."""
+    return f"{number[:6]}*****"
 
 
 def _parse_date(text: str) -> datetime.date | None:

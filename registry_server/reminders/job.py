@@ -4,9 +4,14 @@
 For each rule and each trigger (an expected case routed to a unit, or a received message of
 the rule's trigger form whose condition holds), once `remind_after_days` have passed since the
 trigger's date, the unit gets a reminder for the rule's form unless a matching message from
-the unit is already there: same registry and form, same patient_id (for a message-triggered
-rule: received after the trigger message). A reminder is made once per rule, trigger and unit
-(`Reminder.dedup_key`), so running the job again, or for an earlier day, adds nothing.
+the unit is already there. A matching message: the same unit, registry, form and patient_id,
+received (the registry's local date, Europe/Oslo) on or after the trigger's clinical date -
+the expected case's `event_date`, or for a message trigger the rule's `date_field` value
+(e.g. the assessment's diagnosis_date, the surgery's surgery_date, the first treatment line's
+start). So a surgery message that came before a late assessment still answers it, and a
+message about an earlier cancer years before does not answer a new one. A reminder is made
+once per rule, trigger and unit (`Reminder.dedup_key`), so running the job again, or for an
+earlier day, adds nothing.
 
 Fast on a national year (~7,000 cases, ~20,000 messages): the messages are read as one
 grouped query of indexed columns; only the bodies of the trigger forms of message-triggered
@@ -25,11 +30,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, or_, select
+from sqlalchemy import String, Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.forms import Catalogue, evaluate_condition
 from desktop_app.reminder_rules import ReminderRules, Rule, shipped_rules
+from registry_server.local_time import local_date
 from registry_server.models import ExpectedCase, Message, Reminder, utcnow
 from registry_server.reminders.expected import route_unrouted
 from registry_server.reminders.resolution import Answering, resolve_answered
@@ -37,9 +43,12 @@ from registry_server.reminders.resolution import Answering, resolve_answered
 log = logging.getLogger(__name__)
 
 _REMINDERS: Table = Reminder.__table__  # type: ignore[assignment]
-# (unit id, registry, form, patient id) -> the row id of the newest such message (ids grow in
-# the order messages are stored: "received after" without same-second ties)
-SentIndex = dict[tuple[int, str, str, str], int]
+# (unit id, registry, form, patient id) -> the registry's local date the newest such message
+# was received on: a message matches a trigger whose clinical date is on or before it.
+SentIndex = dict[tuple[int, str, str, str], datetime.date]
+# Messages received this long before the job started are resolved against its new reminders
+# too (`_resolve_since`); see there.
+RESOLVE_OVERLAP = datetime.timedelta(days=1)
 
 
 def compute_reminders(
@@ -54,7 +63,13 @@ def compute_reminders(
     with session_factory.begin() as session:
         routed_now = route_unrouted(session)
     with session_factory() as session:
-        plan = _Plan(rules, today, _existing_keys(session), _sent_index(session, rules))
+        plan = _Plan(
+            rules,
+            today,
+            _existing_keys(session),
+            _sent_index(session, rules),
+            _owed(session),
+        )
         for rule in rules.event_rules():
             plan.from_cases(rule, _cases(session, rule, today))
         for (registry, form), group in _by_trigger_form(rules.message_rules()).items():
@@ -62,13 +77,17 @@ def compute_reminders(
     with session_factory.begin() as session:
         if plan.rows:
             session.execute(insert(_REMINDERS), plan.rows)
-        # A message received while the job read: it answers what the job just made.
-        resolved = _resolve_since(session, started)
+        # A message stored while the job read answers what the job just made. Its received_at
+        # is stamped before its transaction commits, so one stamped before `started` may still
+        # have been invisible when the index was read: look back a day as well. A miss (a
+        # commit slower than that) is repaired by the next run, which looks back as far.
+        resolved = _resolve_since(session, started - RESOLVE_OVERLAP)
         open_count, overdue, unrouted = _counts(session, today)
     summary = {
         "created": len(plan.rows),
         "by_rule": dict(sorted(plan.created.items())),
         "already_reminded": plan.counts["already"],
+        "already_owed": plan.counts["already_owed"],
         "message_found": plan.counts["matched"],
         "not_yet_due": plan.counts["not_yet"],
         "trigger_bodies_read": plan.counts["bodies"],
@@ -93,6 +112,9 @@ class _Plan:
     today: datetime.date
     existing: set[str]
     sent: SentIndex
+    # (unit, registry, form, patient) already reminded (open, or answered by the unit): a
+    # second rule owing the same message (a procedure code and a planned surgery) adds nothing.
+    owed: set[tuple[int, str, str, str]]
     rows: list[dict[str, Any]] = field(default_factory=list)
     created: Counter[str] = field(default_factory=Counter)
     counts: Counter[str] = field(default_factory=Counter)
@@ -107,8 +129,8 @@ class _Plan:
             if key in self.existing:
                 self.counts["already"] += 1
                 continue
-            if case.patient_id and (
-                (case.unit_id, rule.registry, rule.form, case.patient_id) in self.sent
+            if case.patient_id and self._answered(
+                (case.unit_id, rule.registry, rule.form, case.patient_id), case.event_date
             ):
                 self.counts["matched"] += 1
                 continue
@@ -150,13 +172,11 @@ class _Plan:
         if event_date + datetime.timedelta(days=rule.remind_after_days) > self.today:
             self.counts["not_yet"] += 1
             return
-        if message.patient_id:
-            answered = self.sent.get(
-                (message.unit_id, rule.registry, rule.form, message.patient_id)
-            )
-            if answered is not None and answered > message.id:
-                self.counts["matched"] += 1
-                return
+        if message.patient_id and self._answered(
+            (message.unit_id, rule.registry, rule.form, message.patient_id), event_date
+        ):
+            self.counts["matched"] += 1
+            return
         name = values.get("patient_name")
         self._add(
             rule,
@@ -169,6 +189,12 @@ class _Plan:
             params={},
             trigger_message_id=message.message_id,
         )
+
+    def _answered(self, key: tuple[int, str, str, str], since: datetime.date) -> bool:
+        """Whether the unit has a message of the owed form for the patient received on or
+        after `since` (the trigger's clinical date)."""
+        received = self.sent.get(key)
+        return received is not None and received >= since
 
     def _add(
         self,
@@ -184,6 +210,12 @@ class _Plan:
         expected_case_id: int | None = None,
         trigger_message_id: str | None = None,
     ) -> None:
+        if patient_id:
+            owed = (unit_id, rule.registry, rule.form, patient_id)
+            if owed in self.owed:
+                self.counts["already_owed"] += 1
+                return
+            self.owed.add(owed)
         due = event_date + datetime.timedelta(days=rule.due_after_days)
         params = {
             **params,
@@ -217,12 +249,22 @@ class _Plan:
         )
 
 
+def _owed(session: Session) -> set[tuple[int, str, str, str]]:
+    rows = session.execute(
+        select(Reminder.unit_id, Reminder.registry_code, Reminder.form, Reminder.patient_id).where(
+            Reminder.resolved_at.is_(None), Reminder.patient_id.is_not(None)
+        )
+    )
+    return {(unit, registry, form, patient) for unit, registry, form, patient in rows}
+
+
 def _existing_keys(session: Session) -> set[str]:
     return set(session.scalars(select(Reminder.dedup_key).where(Reminder.dedup_key.is_not(None))))
 
 
 def _sent_index(session: Session, rules: ReminderRules) -> SentIndex:
-    """The newest message per unit, registry, form and patient, for the forms rules owe."""
+    """The day the newest message per unit, registry, form and patient was received, for the
+    forms rules owe."""
     owed = {(rule.registry, rule.form) for rule in rules.rules}
     rows = session.execute(
         select(
@@ -230,7 +272,9 @@ def _sent_index(session: Session, rules: ReminderRules) -> SentIndex:
             Message.registry_code,
             Message.form,
             Message.patient_id,
-            func.max(Message.id),
+            # As text on SQLite (parsed below with fromisoformat, far faster than the
+            # DateTime type's parser over 20,000 rows); a datetime from PostgreSQL.
+            func.max(Message.received_at, type_=String),
         )
         .where(
             Message.patient_id.is_not(None),
@@ -242,8 +286,15 @@ def _sent_index(session: Session, rules: ReminderRules) -> SentIndex:
     index: SentIndex = {}
     for unit_id, registry, form, patient_id, newest in rows:
         if (registry, form) in owed:
-            index[(unit_id, registry, form, patient_id)] = newest
+            index[(unit_id, registry, form, patient_id)] = local_date(_utc(newest))
     return index
+
+
+def _utc(moment: datetime.datetime | str) -> datetime.datetime:
+    """max(received_at): the stored text (SQLite, UTC without an offset) or a datetime."""
+    if isinstance(moment, str):
+        moment = datetime.datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def _cases(session: Session, rule: Rule, today: datetime.date) -> Iterator[Any]:
@@ -321,7 +372,8 @@ def _date(value: object) -> datetime.date | None:
 
 def _resolve_since(session: Session, since: datetime.datetime) -> int:
     """Resolve open reminders answered by messages received since `since` (the job read
-    while they arrived)."""
+    while they arrived, or their commit came late). Such a message was received at most a day
+    before the run, so on or after any trigger date of a reminder due by now."""
     messages = session.execute(
         select(
             Message.unit_id,

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from desktop_app.forms import Catalogue, evaluate_condition, gender_of
+from registry_server.local_time import local_date
 from registry_server.statistics.cells import TWELVE_MONTHS, Accumulator, CellRow, Window
 from registry_server.statistics.expressions import Expression
 from registry_server.statistics.indicators import RECEIVED_DATE, Indicator
@@ -127,7 +128,7 @@ def compute_cells(
         elif basis == "reminders":
             _reminders(acc, indicator, inputs, window, today, by_registry)
         elif basis == "expected":
-            _expected(acc, indicator, inputs, window, matches, by_registry)
+            _expected(acc, indicator, inputs, window, matches, by_registry, today)
         else:
             _cases(acc, indicator, inputs, window, linker)
         rows.extend(acc.rows())
@@ -151,7 +152,7 @@ def _messages(
     acc: Accumulator, indicator: Indicator, inputs: Inputs, window: Window, by: _ByRegistry
 ) -> None:
     for message in by.messages[indicator.registry]:
-        month = window.month_of(message.received_at.date())
+        month = window.month_of(local_date(message.received_at))
         if month:
             acc.add(inputs.places.keys(message.unit_id), (month, TWELVE_MONTHS))
 
@@ -178,24 +179,36 @@ def _reminders(
 
 
 class _Matches:
-    """Which expected cases have a message of a form: same patient in the registry, or a
-    message made from a reminder on the case."""
+    """Which expected cases have a message of a form: same patient in the registry, received
+    on or after the case's event (an older message is about an earlier illness), or a message
+    made from a reminder on the case; and which cases the unit answered as not its own."""
 
     def __init__(self, inputs: Inputs) -> None:
         case_of_reminder = {r.id: r.expected_case_id for r in inputs.reminders}
-        self.by_patient: set[tuple[str, str, str]] = set()
+        # (registry, form, patient) -> the local day the newest such message was received
+        self.latest: dict[tuple[str, str, str], str] = {}
         self.by_case: set[tuple[int, str]] = set()
         for message in inputs.messages:
             if message.patient_id:
-                self.by_patient.add((message.registry, message.form, message.patient_id))
+                key = (message.registry, message.form, message.patient_id)
+                day = message.received_date
+                if day > self.latest.get(key, ""):
+                    self.latest[key] = day
             case_id = case_of_reminder.get(message.reminder_id or "")
             if case_id is not None:
                 self.by_case.add((case_id, message.form))
+        self.answered = {
+            r.expected_case_id
+            for r in inputs.reminders
+            if r.answered and r.expected_case_id is not None
+        }
 
-    def matched(self, registry: str, form: str, patient_id: str | None, case_id: int) -> bool:
-        if patient_id and (registry, form, patient_id) in self.by_patient:
-            return True
-        return (case_id, form) in self.by_case
+    def matched(self, case: StoredExpected, form: str) -> bool:
+        if case.patient_id:
+            latest = self.latest.get((case.registry, form, case.patient_id))
+            if latest is not None and latest >= case.event_date.isoformat():
+                return True
+        return (case.id, form) in self.by_case
 
 
 def _expected(
@@ -205,16 +218,19 @@ def _expected(
     window: Window,
     matches: _Matches,
     by: _ByRegistry,
+    today: datetime.date,
 ) -> None:
     event, form = indicator.basis.event, indicator.basis.form
     assert form is not None
+    # A case is counted once its message is due: before that, "not yet" is not "missing".
+    due_before = today - datetime.timedelta(days=indicator.basis.grace_days)
     for case in by.expected[indicator.registry]:
-        if case.event != event:
+        if case.event != event or case.event_date > due_before or case.id in matches.answered:
             continue
         month = window.month_of(case.event_date)
         if not month:
             continue
-        hit = matches.matched(case.registry, form, case.patient_id, case.id)
+        hit = matches.matched(case, form)
         acc.add(inputs.places.keys(case.unit_id, case.hospital_code), (month, TWELVE_MONTHS), hit)
 
 

@@ -72,7 +72,9 @@ class Basis:
 
     * `messages`: a received message of the registry (month received);
     * `expected`: an expected case of `event` (month of the event); the numerator is a
-      matching message of `form`: same patient, or one made from the case's reminder;
+      matching message of `form`: same patient and received on or after the event's day, or
+      one made from the case's reminder. Cases less than `grace_days` old (not due yet) and
+      cases whose reminder the unit answered (not ours, patient moved) are left out;
     * `cases`: a patient's messages in the registry linked by identity number, one case per
       patient with a message of `anchor` (its unit is the case's unit);
     * `reminders`: a reminder in `state` ("open" or "overdue") as of the run.
@@ -83,6 +85,7 @@ class Basis:
     event: str | None = None
     form: str | None = None
     state: str | None = None
+    grace_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -283,15 +286,18 @@ def _read_basis(r: Reader, catalogue: Catalogue, registry: str, kind: str) -> Ba
         _kind(r, kind, ("count",), name)
         return Basis("reminders", state=state)
     if name == "expected":
-        b = Reader(spec, r.source, r.key(where), frozenset({"event", "form"}))
+        b = Reader(spec, r.source, r.key(where), frozenset({"event", "form", "grace_days"}))
         event = b.get("event", str, required=True)
         if not _NAME.match(event):
             raise b.fail("event", "an event code is lower-case letters, digits and _")
         form = b.get("form", str, required=True)
         if _latest(catalogue, registry, form) is None:
             raise b.fail("form", f"the catalogue has no form {registry}/{form}")
+        grace = b.get("grace_days", int) or 0
+        if isinstance(grace, bool) or not 0 <= grace <= 365:
+            raise b.fail("grace_days", "must be a whole number of days from 0 to 365")
         _kind(r, kind, ("proportion",), name)
-        return Basis("expected", event=event, form=form)
+        return Basis("expected", event=event, form=form, grace_days=grace)
     b = Reader(spec, r.source, r.key(where), frozenset({"anchor"}))
     anchor = b.get("anchor", str, required=True)
     if _latest(catalogue, registry, anchor) is None:

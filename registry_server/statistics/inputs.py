@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop_app.forms import Catalogue
+from registry_server.local_time import local_date
 from registry_server.models import ExpectedCase, Message, Reminder, Unit
 
 
@@ -73,7 +74,8 @@ class StoredMessage:
 
     @property
     def received_date(self) -> str:
-        return self.received_at.date().isoformat()
+        """The registry's local date (Europe/Oslo) the message was received on."""
+        return local_date(self.received_at).isoformat()
 
     def values(self, catalogue: Catalogue) -> dict[str, Any]:
         """The answers, decoded once; an older version's moved to the latest as its
@@ -112,6 +114,7 @@ class StoredReminder:
     event_date: datetime.date | None
     expected_case_id: int | None
     open: bool
+    answered: bool = False  # the unit answered it (not ours, patient moved)
 
 
 @dataclass
@@ -156,7 +159,16 @@ def read_inputs(session: Session, catalogue: Catalogue) -> Inputs:
         )
     ]
     reminders = [
-        StoredReminder(rid, unit, registry, due, event, case, resolved is None and answer is None)
+        StoredReminder(
+            rid,
+            unit,
+            registry,
+            due,
+            event,
+            case,
+            resolved is None and answer is None,
+            answer is not None,
+        )
         for rid, unit, registry, due, event, case, resolved, answer in session.execute(
             select(
                 Reminder.id,

@@ -12,6 +12,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.forms import Catalogue
+from registry_server.jobs.runner import NEWEST_FIRST
 from registry_server.models import JobRun, StatisticsCell
 from registry_server.statistics.cells import Window
 from registry_server.statistics.engine import compute_cells
@@ -74,7 +75,7 @@ def _prune(session: Session, run_id: int) -> int:
     finished = session.scalars(
         select(JobRun.id)
         .where(JobRun.job == "statistics", JobRun.finished_at.is_not(None))
-        .order_by(JobRun.finished_at.desc(), JobRun.id.desc())
+        .order_by(*NEWEST_FIRST)  # the order the served run is chosen by
         .limit(KEEP_RUNS - 1)
     )
     keep = [run_id, *finished]

@@ -2,14 +2,16 @@
 hospital, region and the nation beside them.
 
 Suppression happens here, when served (cells are stored whole): a cell counting between 1 and
-`min_cell - 1` cases is `{"suppressed": true}` and nothing else; no cases at all is
+`min_cell - 1` cases is `{"suppressed": true}` and nothing else, and so is a cell from which
+such a count could be worked out with the other numbers of the answer (complementary
+suppression, `registry_server.statistics.suppression`); no cases at all is
 `{"n": 0, "value": null}`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -21,6 +23,7 @@ from registry_server.models import ExpectedCase, Message, StatisticsCell, Unit, 
 from registry_server.statistics.cells import TWELVE_MONTHS, Window
 from registry_server.statistics.indicators import Indicator, shipped_indicators
 from registry_server.statistics.inputs import Places
+from registry_server.statistics.suppression import Cell, suppressed_cells
 
 # The four regional health authorities are always listed in a by-region breakdown.
 _MAIN_REGIONS = ("1", "2", "3", "4")
@@ -125,22 +128,26 @@ class _View:
         window: Window,
         places: Places,
     ) -> None:
-        self.cells, self.min_cell, self.window, self.places = cells, min_cell, window, places
+        self.min_cell, self.window, self.places = min_cell, window, places
         self.levels = {"unit": unit_key, "hospital": hospital, "region": region, "nation": ""}
-
-    def cell(self, indicator: Indicator, level: str, key: str | None, period: str) -> dict:
-        stored = None if key is None else self.cells.get((indicator.id, level, key, period))
-        if stored is None or stored[0] == 0:
-            return {"n": 0, "value": None}
-        n, numerator, value = stored
-        if n < self.min_cell:
-            return {"suppressed": True}
-        if indicator.kind == "count":
-            return {"n": n, "numerator": None, "value": n}
-        return {"n": n, "numerator": numerator, "value": value}
+        self.cells: dict[str, dict[Cell, Stored]] = {}  # indicator -> (level, key, period)
+        for (indicator, level, key, period), stored in cells.items():
+            self.cells.setdefault(indicator, {})[(level, key, period)] = stored
 
     def indicator(self, indicator: Indicator) -> dict[str, Any]:
         levels = self.levels
+        cells = self.cells.get(indicator.id, {})
+        regions = self._regions(cells) if indicator.breakdown == "by_region" else None
+        hospitals = self._keys(cells, "hospital") if indicator.breakdown == "by_hospital" else None
+        hidden = self._suppressed(cells, regions, hospitals)
+
+        def cell(level: str, key: str | None, period: str) -> dict[str, Any]:
+            if key is None:
+                return {"n": 0, "value": None}
+            return self._cell(
+                indicator, cells.get((level, key, period)), (level, key, period) in hidden
+            )
+
         return {
             "id": indicator.id,
             "group": indicator.group,
@@ -149,50 +156,85 @@ class _View:
             "description": dict(indicator.description),
             "unit": indicator.unit,
             "target": dict(indicator.target) if indicator.target else None,
-            "values": {
-                level: self.cell(indicator, level, key, TWELVE_MONTHS)
-                for level, key in levels.items()
-            },
+            "values": {level: cell(level, key, TWELVE_MONTHS) for level, key in levels.items()},
             "trend": [
                 {
                     "month": month,
                     **{
-                        level: self.cell(indicator, level, levels[level], month)
+                        level: cell(level, levels[level], month)
                         for level in ("unit", "region", "nation")
                     },
                 }
                 for month in self.window.months
             ],
-            "by_region": self._by_region(indicator) if indicator.breakdown == "by_region" else None,
-            "by_hospital": self._by_hospital(indicator)
-            if indicator.breakdown == "by_hospital"
-            else None,
+            "by_region": None
+            if regions is None
+            else [
+                {
+                    "region": code,
+                    "name": self.places.region_names.get(code, code),
+                    "cell": cell("region", code, TWELVE_MONTHS),
+                }
+                for code in regions
+            ],
+            "by_hospital": None
+            if hospitals is None
+            else [
+                {
+                    "hospital_code": code,
+                    "name": self.places.hospital_names.get(code, code),
+                    "cell": cell("hospital", code, TWELVE_MONTHS),
+                }
+                for code in hospitals
+            ],
         }
 
-    def _keys(self, indicator: Indicator, level: str) -> Iterable[str]:
+    def _cell(self, indicator: Indicator, stored: Stored | None, hidden: bool) -> dict[str, Any]:
+        if stored is None or stored[0] == 0:
+            return {"n": 0, "value": None}
+        if hidden:
+            return {"suppressed": True}
+        n, numerator, value = stored
+        if indicator.kind == "count":
+            return {"n": n, "numerator": None, "value": n}
+        return {"n": n, "numerator": numerator, "value": value}
+
+    def _suppressed(
+        self, cells: Mapping[Cell, Stored], regions: list[str] | None, hospitals: list[str] | None
+    ) -> set[Cell]:
+        """The shown cells of one indicator to suppress (see statistics/suppression.py)."""
+        unit, hospital, region = (self.levels[k] for k in ("unit", "hospital", "region"))
+        year = [("unit", unit), ("hospital", hospital), ("region", region), ("nation", "")]
+        chains = [[(level, key, TWELVE_MONTHS) for level, key in year if key is not None]]
+        groups: list[list[Cell]] = []
+        for month in self.window.months:
+            chains.append(
+                [
+                    (level, key, month)
+                    for level, key in (("unit", unit), ("region", region), ("nation", ""))
+                    if key is not None
+                ]
+            )
+        for level, key in (("region", region), ("nation", "")):
+            if key is not None:
+                groups.append([(level, key, month) for month in self.window.months])
+        if regions is not None:
+            groups.append([("region", code, TWELVE_MONTHS) for code in regions])
+        if hospitals is not None:
+            groups.append([("hospital", code, TWELVE_MONTHS) for code in hospitals])
+            by_region: dict[str, list[Cell]] = {}
+            for code in hospitals:
+                area = self.places.hospital_region.get(code, "")
+                by_region.setdefault(area, []).append(("hospital", code, TWELVE_MONTHS))
+            groups.extend(by_region[area] for area in sorted(by_region))
+        counts = {cell: stored[0] for cell, stored in cells.items()}
+        return suppressed_cells(counts, self.min_cell, chains=chains, groups=groups)
+
+    @staticmethod
+    def _keys(cells: Mapping[Cell, Stored], level: str) -> list[str]:
         return sorted(
-            key
-            for (ind, lvl, key, period) in self.cells
-            if ind == indicator.id and lvl == level and period == TWELVE_MONTHS
+            key for (lvl, key, period) in cells if lvl == level and period == TWELVE_MONTHS
         )
 
-    def _by_region(self, indicator: Indicator) -> list[dict[str, Any]]:
-        codes = sorted(set(_MAIN_REGIONS) | set(self._keys(indicator, "region")))
-        return [
-            {
-                "region": code,
-                "name": self.places.region_names.get(code, code),
-                "cell": self.cell(indicator, "region", code, TWELVE_MONTHS),
-            }
-            for code in codes
-        ]
-
-    def _by_hospital(self, indicator: Indicator) -> list[dict[str, Any]]:
-        return [
-            {
-                "hospital_code": code,
-                "name": self.places.hospital_names.get(code, code),
-                "cell": self.cell(indicator, "hospital", code, TWELVE_MONTHS),
-            }
-            for code in self._keys(indicator, "hospital")
-        ]
+    def _regions(self, cells: Mapping[Cell, Stored]) -> list[str]:
+        return sorted(set(_MAIN_REGIONS) | set(self._keys(cells, "region")))

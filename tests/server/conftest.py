@@ -35,9 +35,27 @@ def client(live_server: LiveServer) -> Iterator[httpx.Client]:
         yield http
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """The demo server on SQLite, and again on PostgreSQL (the test run's database)."""
+    url = request.getfixturevalue("postgres_database_url") if request.param != "sqlite" else ""
+    with LiveServer(tmp_path / "server", database_url=url) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def postgres_database_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run, dropped afterwards."""
+    yield from _postgres_database()
+
+
+@pytest.fixture
+def fresh_postgres_database_url() -> Iterator[str]:
+    """A PostgreSQL database of its own for one test (nothing made in it yet)."""
+    yield from _postgres_database()
+
+
+def _postgres_database() -> Iterator[str]:
     try:
         admin = psycopg.connect(POSTGRES_DSN, autocommit=True)
     except psycopg.OperationalError as exc:

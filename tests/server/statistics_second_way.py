@@ -13,6 +13,7 @@ import datetime
 import json
 import statistics
 from collections import defaultdict
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -20,6 +21,7 @@ from desktop_app.resources import resources_dir
 from registry_server.models import ExpectedCase, Message, Reminder, Unit
 from tests.server.statistics_second_way_rules import CLINICAL, days_between
 
+OSLO = ZoneInfo("Europe/Oslo")
 ADMINISTRATIVE = (
     "messages_received",
     "coverage",
@@ -96,7 +98,8 @@ class Data:
                 "patient": patient,
                 "reminder": reminder,
                 "id": message_id,
-                "received": received.date(),
+                # The registry's own date: a message received 00:30 in Oslo is that day's.
+                "received": received.astimezone(OSLO).date(),
             }
             for unit, registry, form, body, patient, reminder, message_id, received in rows
         ]
@@ -217,17 +220,27 @@ def _administrative(data: Data, cells: Cells, registry: str) -> None:
 
 
 def _coverage(data: Data, cells: Cells, registry: str, form: str, indicator: str) -> None:
-    sent = {m["patient"] for m in data.messages if m["registry"] == registry and m["form"] == form}
+    """Pathology cases at least `grace` days old that the unit did not answer as not its own,
+    and of those the ones with a message of `form` for the patient received on or after the
+    diagnosis day, or made from the case's reminder."""
+    grace = 90 if form == "treatment" else 60
     case_of = {r[0]: r[5] for r in data.reminders}
-    by_reminder = {
-        case_of.get(m["reminder"])
-        for m in data.messages
-        if m["registry"] == registry and m["form"] == form
-    }
+    answered = {r[5] for r in data.reminders if r[7] is not None and r[5] is not None}
+    received: dict[str, list] = defaultdict(list)  # patient -> days messages of form came
+    by_reminder = set()
+    for m in data.messages:
+        if m["registry"] != registry or m["form"] != form:
+            continue
+        if m["patient"]:
+            received[m["patient"]].append(m["received"])
+        by_reminder.add(case_of.get(m["reminder"]))
+    last_due = data.today - datetime.timedelta(days=grace)
     for case_id, reg, event, day, patient, hospital, unit in data.expected:
         if reg != registry or event != "pathology_diagnosis" or not _month(day, data.months):
             continue
-        hit = (patient is not None and patient in sent) or case_id in by_reminder
+        if day > last_due or case_id in answered:
+            continue
+        hit = any(when >= day for when in received.get(patient, [])) or case_id in by_reminder
         cells.add(
             indicator,
             "proportion",

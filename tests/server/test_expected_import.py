@@ -104,7 +104,7 @@ def test_a_good_file_is_read_in_any_of_the_usual_spreadsheet_shapes() -> None:
     [
         (
             [_row(patient_id="12345678901")],
-            "line 2, column patient_id: '12345678901' is not a "
+            "line 2, column patient_id: 123456***** is not a "
             "valid identity number. The check digits do not match",
         ),
         (
@@ -136,12 +136,31 @@ def test_a_good_file_is_read_in_any_of_the_usual_spreadsheet_shapes() -> None:
             "line 2, column event_date: '2026-02-30' is not a date; write it as YYYY-MM-DD",
         ),
         ([_row(patient_name="")], "line 2, column patient_name: the patient's name is missing"),
-        ([_row(), _row(patient_id="1")], "line 3, column patient_id: '1' is not a valid"),
+        (
+            [
+                _row(
+                    patient_id=patient("baby", born=datetime.date(2020, 5, 5)),
+                    event_date="2019-10-01",
+                )
+            ],
+            "line 2, column event_date: 2019-10-01 is before the patient was born",
+        ),
+        ([_row(), _row(patient_id="1")], "line 3, column patient_id: 1***** is not a valid"),
     ],
 )
 def test_a_bad_row_is_named_by_line_and_column(rows: list, expected: str) -> None:
     problems = _problems(csv_bytes(rows))
     assert any(expected in p for p in problems), problems
+
+
+def test_an_invalid_identity_number_is_masked_in_the_problem() -> None:
+    """Problems go to stderr, so to cron mail and the journal: never the whole number."""
+    valid = patient("masked")
+    wrong_check = valid[:9] + str((int(valid[9]) + 1) % 10) + valid[10]
+    problems = _problems(csv_bytes([_row(), _row(patient_id=wrong_check)]))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"line 3, column patient_id: {wrong_check[:6]}***** is not")
+    assert wrong_check not in problems[0] and wrong_check[6:] not in problems[0]
 
 
 def test_a_file_with_several_bad_rows_lists_every_problem() -> None:
@@ -221,9 +240,10 @@ def test_the_real_command_imports_then_computes_the_reminders(
     )
     assert refused.returncode == 1
     assert "Traceback" not in refused.stderr
-    assert "line 2, column patient_id: '01017012345' is not a valid identity number" in (
+    assert "line 2, column patient_id: 010170***** is not a valid identity number" in (
         refused.stderr
     )
+    assert "01017012345" not in refused.stderr + refused.stdout  # cron mail, the journal
     assert "line 3, column event_date: 2027-01-01 is in the future" in refused.stderr
     assert _count(live_server) == 0
 

@@ -123,3 +123,13 @@ def test_the_jobs_command_says_what_is_wrong(tmp_path: Path) -> None:
     bad_date = _cli("jobs", "--today", "06.12.2026", "--data-dir", str(tmp_path))
     assert bad_date.returncode == 2
     assert "YYYY-MM-DD" in bad_date.stderr
+
+
+def test_the_jobs_command_refuses_a_future_day_unless_asked(server: LiveServer) -> None:
+    later = (datetime.date.today() + datetime.timedelta(days=30)).isoformat()
+    refused = _cli("jobs", "--data-dir", str(server.data_dir), "--today", later)
+    assert refused.returncode == 2
+    assert "is after today" in refused.stderr and "--future" in refused.stderr
+    assert _runs(server) == []
+    allowed = _cli("jobs", "--future", "--data-dir", str(server.data_dir), "--today", later)
+    assert allowed.returncode == 0, allowed.stderr

@@ -189,29 +189,6 @@ def test_a_message_already_received_means_no_reminder(
     assert summary["message_found"] == 1
 
 
-def test_a_follow_up_counts_only_when_received_after_the_surgery_message(
-    live_server: LiveServer, client: httpx.Client
-) -> None:
-    rule = RULES.rule("breast.follow_up_after_surgery")
-    live_server.set_today(SENT_ON)
-    headers = sign_in(client, "demo")
-    before, after = patient("follow-up before"), patient("follow-up after")
-    dates = []
-    for patient_id in (before, after):
-        if patient_id == before:  # an older follow-up (an earlier cancer), then the surgery
-            old = valid_values("breast", "follow_up", today=SENT_ON, patient_id=patient_id)
-            send(client, headers, message_body("breast", "follow_up", old))
-        surgery = valid_values("breast", "surgery", today=SENT_ON, patient_id=patient_id)
-        send(client, headers, message_body("breast", "surgery", surgery))
-        dates.append(trigger_date(rule, surgery))
-        if patient_id == after:
-            new = valid_values("breast", "follow_up", today=SENT_ON, patient_id=patient_id)
-            send(client, headers, message_body("breast", "follow_up", new))
-    run_reminders(live_server, max(dates) + datetime.timedelta(days=rule.remind_after_days))
-    assert [r.rule_id for r in rule_reminders(live_server, patient_id=before)] == [rule.id]
-    assert rule_reminders(live_server, patient_id=after) == []
-
-
 def test_a_case_without_a_norwegian_number_gets_a_reminder_with_its_case_id(
     live_server: LiveServer, client: httpx.Client, tmp_path: Path
 ) -> None:

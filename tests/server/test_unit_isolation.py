@@ -23,7 +23,10 @@ def test_reminders_are_per_unit(client: httpx.Client, live_server: LiveServer) -
     assert extra not in {r["id"] for r in oslo_again["reminders"]}
 
 
-def test_receipts_are_per_unit_and_follow_the_cursor(client: httpx.Client) -> None:
+def test_receipts_are_per_unit_and_follow_the_cursor(
+    client: httpx.Client, live_server: LiveServer
+) -> None:
+    live_server.settings.receipts_cursor_settle_s = 0  # the cursor follows every receipt at once
     oslo, bergen = sign_in(client, "demo"), sign_in(client, "bergen")
     first = submit(client, oslo, valid_body(seed=1)).json()
     theirs = submit(client, bergen, valid_body(seed=2)).json()
