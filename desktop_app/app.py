@@ -47,9 +47,10 @@ class Services:
         """Start the background sync for a signed-in session (stopping any earlier one)."""
         self.stop_sync()
         # Each receipt's signature is checked as it arrives, against the shipped keys and
-        # those fetched from the server (desktop_app.receipts.keys); the verdict is stored
-        # with it, and a receipt that does not verify is kept but marked.
-        trusted = TrustedKeys.for_cache(self.cache)
+        # those fetched from this server (desktop_app.receipts.keys). A receipt answering our
+        # own message that does not verify leaves the message in the outbox (quarantined);
+        # one fetched for the unit's other messages is kept, marked with its verdict.
+        trusted = TrustedKeys.for_cache(self.cache, session.server_url)
         engine = SyncEngine(
             self.cache,
             self.api,

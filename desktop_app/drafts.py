@@ -6,11 +6,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from desktop_app.forms import Catalogue, Change, FormDefinition, Issue, validate
 from desktop_app.prefill import SessionLike, envelope_defaults, with_defaults
+from desktop_app.reminder_drafts import reminder_values
 from local_cache import InvalidTransition, MessageRecord, MessageState
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,23 @@ EXISTING_STATES = (
     MessageState.SENDING,
     MessageState.RECEIPTED,
 )
+
+
+@dataclass(frozen=True)
+class ExistingReports:
+    """The owner's reports of one form for one patient (newest changed first), and when the
+    registry received the one to offer (when it has a receipt here)."""
+
+    records: list[MessageRecord]
+    received_at: str | None = None
+
+    @property
+    def offered(self) -> MessageRecord:
+        """The record to offer: one the user can still work on first (EXISTING_STATES)."""
+        return min(self.records, key=lambda r: EXISTING_STATES.index(r.state))
+
+    def __bool__(self) -> bool:
+        return bool(self.records)
 
 
 class FormUnavailableError(KeyError):
@@ -68,6 +87,47 @@ class DraftService:
         return self.cache.messages.create_draft(
             owner, registry, form, definition.version, first, reminder_id=reminder_id
         )
+
+    def new_draft_for_reminder(
+        self,
+        owner: str,
+        reminder: Mapping[str, Any],
+        *,
+        session: SessionLike | None = None,
+        lang: str = "en",
+        today: date | None = None,
+    ) -> MessageRecord:
+        """A new draft of the form `reminder` asks for, with what the reminder knows as first
+        answers (desktop_app.reminder_drafts: the patient, or for a patient without a
+        Norwegian number the registry's case id; the diagnosis date of a reminder made from a
+        pathology diagnosis), keeping the reminder's id. KeyError when the form is not
+        installed."""
+        registry, form = str(reminder.get("registry") or ""), str(reminder.get("form") or "")
+        definition = self.catalogue.latest(registry, form)
+        values = reminder_values(reminder, definition, lang)
+        return self.new_draft(
+            owner,
+            registry,
+            form,
+            values,
+            session=session,
+            today=today,
+            reminder_id=str(reminder.get("id") or "") or None,
+        )
+
+    def existing_reports(
+        self, owner: str, registry: str, form: str, patient_id: str | None
+    ) -> ExistingReports:
+        """find_existing, with the date the registry received the one to offer (its
+        receipt's, read without decoding anything). Reads the cache: not on the GUI thread."""
+        records = self.find_existing(owner, registry, form, patient_id)
+        if not records:
+            return ExistingReports([])
+        offered = ExistingReports(records).offered
+        received = None
+        if offered.receipt_id:
+            received = self.cache.receipts.received_at(offered.receipt_id)
+        return ExistingReports(records, received)
 
     def find_existing(
         self, owner: str, registry: str, form: str, patient_id: str | None

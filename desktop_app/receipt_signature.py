@@ -130,10 +130,22 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+# An Ed25519 signature is 64 bytes: exactly 86 characters of unpadded base64url.
+SIGNATURE_BYTES = 64
+SIGNATURE_CHARS = 86
+
+
 def _from_b64url(text: str) -> bytes:
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """The 64 signature bytes of `text`; ValueError unless `text` is exactly their canonical
+    encoding (86 characters, the unused low bits of the last one zero). A lenient decoder
+    would accept several texts for one signature (e.g. the last character g or h), so a
+    changed code could still verify."""
+    if len(text) != SIGNATURE_CHARS or not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        raise ValueError("not the base64url text of a 64-byte signature")
+    data = base64.urlsafe_b64decode(text + "==")
+    if len(data) != SIGNATURE_BYTES or _b64url(data) != text:
+        raise ValueError("not the canonical base64url text of a signature")
+    return data
 
 
 @dataclass(frozen=True)
@@ -163,9 +175,13 @@ def verify(receipt: Mapping[str, Any], keys: Mapping[str, Ed25519PublicKey]) -> 
         return Verdict.UNSIGNED
     try:
         message = signed_bytes(receipt)
-        signature = _from_b64url(str(receipt.get("signature") or ""))
-    except (ReceiptFormatError, ValueError):
+    except ReceiptFormatError:
         return Verdict.MALFORMED
+    try:
+        signature = _from_b64url(str(receipt.get("signature") or ""))
+    except ValueError:
+        # Every signed field is there, but the signature is not one: it does not match.
+        return Verdict.INVALID
     key = keys.get(str(receipt["key_id"]))
     if key is None:
         return Verdict.UNKNOWN_KEY

@@ -1,9 +1,14 @@
 """``registry-desktop verify-receipt FILE``: is this receipt the registry's? Offline.
 
 FILE is a receipt PDF (this program's) or a text file holding a receipt code (what the QR code
-holds). The keys: those the program ships, plus those a client on this computer has fetched
-from the registry server (read from its cache file when there is one; nothing is created or
-changed). Prints one sentence; exit status 0 valid, 1 not valid, 2 the file cannot be read.
+holds). The keys: those the program ships; with ``--with-fetched-keys`` also those a client on
+this computer has fetched from a registry server (read from its cache file; nothing is created
+or changed), and the answer names the server a key came from.
+
+Exit status: 0 valid, 1 not valid, 2 the file cannot be checked, 3 valid but signed with the
+public DEMO key, which proves nothing outside a demonstration (0 with ``--allow-demo-key``).
+For a PDF the answer says what the signature covers: the patient, hospital and reporter
+printed on the page are not signed.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from desktop_app.receipts.texts import local_date_time, text
 
 if TYPE_CHECKING:
     from desktop_app.forms import Catalogue
+    from local_cache.receipt_keys import SavedKey
 
 log = logging.getLogger(__name__)
 
-VALID, NOT_VALID, CANNOT_READ = 0, 1, 2
+VALID, NOT_VALID, CANNOT_READ, DEMO_KEY = 0, 1, 2, 3
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -35,13 +41,25 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         prog="registry-desktop verify-receipt",
         description="Check, offline, that a receipt (a receipt PDF, or a text file holding the "
         "code from a receipt's QR code) was signed by the registry and is unchanged. Exit "
-        "status: 0 valid, 1 not valid, 2 the file cannot be read.",
+        "status: 0 valid, 1 not valid, 2 the file cannot be checked, 3 valid but signed with "
+        "the public demo key (proves nothing outside a demonstration).",
     )
     parser.add_argument("file", metavar="FILE", type=Path, help="receipt PDF or receipt code file")
     parser.add_argument(
+        "--with-fetched-keys",
+        action="store_true",
+        help="also trust the keys a client on this computer fetched from a registry server "
+        "(the answer says which server)",
+    )
+    parser.add_argument(
+        "--allow-demo-key",
+        action="store_true",
+        help="exit 0, not 3, for a receipt signed with the public demo key (demonstrations)",
+    )
+    parser.add_argument(
         "--data-dir",
         metavar="DIR",
-        help="the client's data folder, for the keys it fetched (default: as the client's "
+        help="the client's data folder, for --with-fetched-keys (default: as the client's "
         "settings say)",
     )
     parser.add_argument("--language", choices=["en", "nb"], help="language of the answer")
@@ -54,18 +72,61 @@ def main(argv: Sequence[str]) -> int:
     # pypdf warns about every oddity of a file it can still read; the sentence says enough.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     lang, cache_path = _settings(args)
-    keys = TrustedKeys(fetched=lambda: _fetched_keys(cache_path))
+    servers: dict[str, list[str]] = {}
+    if args.with_fetched_keys:
+        saved = _fetched_keys(cache_path)
+        for key in saved:
+            servers.setdefault(key.key_id, []).append(key.server_url)
+        keys = TrustedKeys(fetched=lambda: {k.key_id: k.public_key for k in saved})
+    else:
+        keys = TrustedKeys()
     check = check_receipt_file(args.file, keys)
-    print(sentence(check, args.file, lang, keys))
-    if check.problem is FileProblem.UNREADABLE:
+    print("\n".join(sentences(check, args.file, lang, keys, servers)))
+    return exit_status(check, keys, allow_demo=args.allow_demo_key)
+
+
+def exit_status(check: FileCheck, keys: TrustedKeys, *, allow_demo: bool = False) -> int:
+    if check.problem in (FileProblem.UNREADABLE, FileProblem.NO_CODE_TEXT):
         return CANNOT_READ
-    return VALID if check.valid else NOT_VALID
+    if not check.valid:
+        return NOT_VALID
+    if keys.is_demo(check.receipt["key_id"]) and not allow_demo:
+        return DEMO_KEY
+    return VALID
+
+
+def sentences(
+    check: FileCheck,
+    path: Path,
+    lang: str,
+    keys: TrustedKeys,
+    servers: dict[str, list[str]] | None = None,
+) -> list[str]:
+    """What checking the file found: the verdict's sentence, then for a valid receipt where
+    its key came from (a fetched one) and, for a PDF, what the signature covers."""
+    first = sentence(check, path, lang, keys)
+    if not check.valid:
+        return [first]
+    fields = check.receipt
+    found = [first]
+    key_id = fields["key_id"]
+    if not keys.is_shipped(key_id) and (servers or {}).get(key_id):
+        found.append(
+            text("cli.fetched_key", lang, key_id=key_id, servers=", ".join(servers[key_id]))
+        )
+    if check.pdf:
+        found.append(text("cli.pdf_scope", lang, **fields))
+    return found
 
 
 def sentence(check: FileCheck, path: Path, lang: str, keys: TrustedKeys) -> str:
     """The one sentence that says what checking the file found."""
     if check.problem is FileProblem.UNREADABLE:
         return text("cli.unreadable", lang, file=path, reason=check.reason)
+    if check.problem is FileProblem.NO_CODE_TEXT:
+        return text("cli.no_code_text", lang, file=path)
+    if check.problem is FileProblem.CODES_DIFFER:
+        return text("cli.codes_differ", lang, file=path)
     if check.problem is FileProblem.NO_RECEIPT_CODE or check.verdict in (
         None,
         Verdict.MALFORMED,
@@ -74,20 +135,18 @@ def sentence(check: FileCheck, path: Path, lang: str, keys: TrustedKeys) -> str:
         return text("cli.not_a_receipt", lang, file=path)
     fields = check.receipt
     if check.verdict is Verdict.UNKNOWN_KEY:
-        return text("cli.unknown_key", lang, **fields)
+        key = "cli.unknown_key_fetched" if keys.uses_fetched else "cli.unknown_key"
+        return text(key, lang, **fields)
     if check.verdict is Verdict.INVALID:
         return text("cli.invalid", lang, **fields)
     return text(
-        "cli.valid",
+        "cli.valid_demo" if keys.is_demo(fields["key_id"]) else "cli.valid",
         lang,
         receipt_id=fields["receipt_id"],
-        form=_form_title(fields, lang),
-        registry=_registry_title(fields["registry"], lang),
+        form=_form_words(fields, lang),
         version=fields["version"],
         received=_received(fields["received_at"], lang),
-        key=text("value.demo_key", lang, key_id=fields["key_id"])
-        if keys.is_demo(fields["key_id"])
-        else fields["key_id"],
+        key=fields["key_id"],
     )
 
 
@@ -117,6 +176,15 @@ def _registry_title(registry: str, lang: str) -> str:
         return registry
 
 
+def _form_words(fields: dict[str, str], lang: str) -> str:
+    """The form once: its title, which names the registry ("Breast cancer – surgery"); a title
+    that does not is followed by the registry's in brackets."""
+    form, registry = _form_title(fields, lang), _registry_title(fields["registry"], lang)
+    if form.casefold().startswith(registry.casefold()):
+        return form
+    return f"{form} ({registry})"
+
+
 def _form_title(fields: dict[str, str], lang: str) -> str:
     catalogue = _catalogue()
     try:
@@ -140,16 +208,16 @@ def _settings(args: argparse.Namespace) -> tuple[str, Path | None]:
     return args.language or settings.language, Path(settings.cache_path)
 
 
-def _fetched_keys(cache_path: Path | None) -> dict[str, str]:
+def _fetched_keys(cache_path: Path | None) -> list[SavedKey]:
     if cache_path is None:
-        return {}
+        return []
     from local_cache.receipt_keys import read_saved_keys
 
     try:
         return read_saved_keys(cache_path)
     except (OSError, sqlite3.Error) as error:
         log.warning("The keys saved in %s cannot be read (%s)", cache_path, error)
-        return {}
+        return []
 
 
 if __name__ == "__main__":

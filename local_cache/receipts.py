@@ -37,6 +37,8 @@ from local_cache.schema import receipts as t
 
 _KNOWN = ("receipt_id", "message_id", "registry", "form", "version", "received_at")
 _KNOWN += ("body_sha256", "unit_id")
+# The receipt's own columns, replaced when our answer's receipt meets a fetched one.
+_REPLACED = ("registry", "form", "version", "received_at", "body_sha256", "unit_id", "stored_at")
 # Receipt ids per IN (...) list: SQLite's bound-parameter limit is 999 before 3.32.
 _IN_CHUNK = 500
 
@@ -109,6 +111,14 @@ class ReceiptRepository:
             raise KeyError(receipt_id)
         return self._record(row, body_for=None)
 
+    def received_at(self, receipt_id: str) -> str | None:
+        """When the registry received the receipt's message (its received_at), or None when
+        the receipt is not here: one column, nothing joined or decoded (for callers that only
+        need the date)."""
+        query = select(t.c.received_at).where(t.c.receipt_id == receipt_id)
+        with read_transaction(self._engine) as conn:
+            return conn.execute(query).scalar_one_or_none()
+
     def store_fetched(
         self,
         owner: str,
@@ -176,6 +186,14 @@ class ReceiptRepository:
         return _plain(row, local_owner=row.local_owner, local_body=body)
 
 
+def missing_fields(receipt: object) -> list[str]:
+    """The fields a receipt must have to be stored that `receipt` lacks (all of them when it
+    is not even an object)."""
+    if not isinstance(receipt, Mapping):
+        return list(_KNOWN)
+    return [key for key in _KNOWN if receipt.get(key) in (None, "")]
+
+
 def receipt_row(
     owner: str,
     receipt: dict,
@@ -187,7 +205,7 @@ def receipt_row(
     """The receipts row for a receipt from the server; ValueError when a field is missing.
     `verdict`: what checking its signature found; `origin`: "this_pc" for our own message's
     receipt, "server" for one fetched by cursor."""
-    missing = [key for key in _KNOWN if receipt.get(key) in (None, "")]
+    missing = missing_fields(receipt)
     if missing:
         raise ValueError(f"The receipt is incomplete; missing: {', '.join(missing)}.")
     return {
@@ -215,11 +233,12 @@ def insert_receipts(conn: Connection, rows: list[dict[str, Any]]) -> None:
     The same receipt may already be here, fetched by cursor (origin "server"): the server
     committed our message, we did not store its answer (a crash, a lost connection), and the
     unit's receipts were fetched before the message was sent again and the server replayed
-    the same receipt. That row becomes ours: origin "this_pc", our owner, and the verdict
-    found now (kept when none was found now). A receipt id already stored for ANOTHER message
-    still fails with IntegrityError: the update would set its message_id to NULL, which the
-    column refuses (so the whole transaction rolls back, as a plain insert would). A second
-    receipt for one message fails on the unique message_id as before."""
+    the same receipt. That row becomes ours: origin "this_pc", our owner, the receipt as our
+    answer has it, and the verdict found now (kept when none was found now). A receipt id
+    already stored for ANOTHER message still fails with IntegrityError: the update would set
+    its message_id to NULL, which the column refuses (so the whole transaction rolls back, as
+    a plain insert would). A second receipt for one message fails on the unique message_id as
+    before."""
     if not rows:
         return
     upsert = sqlite_insert(t)
@@ -228,6 +247,9 @@ def insert_receipts(conn: Connection, rows: list[dict[str, Any]]) -> None:
         set_={
             "owner": upsert.excluded.owner,
             "origin": upsert.excluded.origin,
+            # All of it as our own answer has it (a receipt fetched earlier under the same id
+            # may have been another one: changed on its way, or forged).
+            **{name: getattr(upsert.excluded, name) for name in _REPLACED},
             "receipt_json": upsert.excluded.receipt_json,
             "verdict": func.coalesce(upsert.excluded.verdict, t.c.verdict),
             "message_id": case(

@@ -33,7 +33,8 @@ class ReminderAnswerRepository:
         self._codec = codec
 
     def add(self, owner: str, reminder_id: str, answer: str, reason: str) -> ReminderAnswer:
-        """Record the owner's answer (replacing an unsent earlier one for the same reminder)."""
+        """Record the owner's answer (replacing the owner's earlier one for the same reminder;
+        another user's answer to it stays as it is)."""
         values = {
             "owner": owner,
             "answer": answer,
@@ -45,10 +46,12 @@ class ReminderAnswerRepository:
             "last_error": None,
         }
         upsert = sqlite_insert(t).values(reminder_id=reminder_id, **values)
-        upsert = upsert.on_conflict_do_update(index_elements=[t.c.reminder_id], set_=values)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[t.c.owner, t.c.reminder_id], set_=values
+        )
         with write_transaction(self._engine) as conn:
             conn.execute(upsert)
-            return self._get(conn, reminder_id)
+            return self._get(conn, owner, reminder_id)
 
     def unsent(self, owner: str) -> list[ReminderAnswer]:
         """The owner's answers to send: not sent yet and not refused by the server (a refused
@@ -81,22 +84,27 @@ class ReminderAnswerRepository:
         with read_transaction(self._engine) as conn:
             return set(conn.execute(query).scalars())
 
-    def mark_sent(self, reminder_id: str) -> None:
-        with write_transaction(self._engine) as conn:
-            conn.execute(update(t).where(t.c.reminder_id == reminder_id).values(sent_at=utc_now()))
-
-    def mark_failed(self, reminder_id: str, error: str) -> None:
-        """The server refused the answer (kept, with why, for the user to see; not sent again
-        until the user answers again)."""
+    def mark_sent(self, owner: str, reminder_id: str) -> None:
         with write_transaction(self._engine) as conn:
             conn.execute(
                 update(t)
-                .where(t.c.reminder_id == reminder_id)
+                .where(t.c.owner == owner, t.c.reminder_id == reminder_id)
+                .values(sent_at=utc_now())
+            )
+
+    def mark_failed(self, owner: str, reminder_id: str, error: str) -> None:
+        """The server refused the owner's answer (kept, with why, for the user to see; not
+        sent again until the user answers again)."""
+        with write_transaction(self._engine) as conn:
+            conn.execute(
+                update(t)
+                .where(t.c.owner == owner, t.c.reminder_id == reminder_id)
                 .values(attempts=t.c.attempts + 1, last_error=error)
             )
 
-    def _get(self, conn, reminder_id: str) -> ReminderAnswer:  # type: ignore[no-untyped-def]
-        return self._answer(conn.execute(select(t).where(t.c.reminder_id == reminder_id)).one())
+    def _get(self, conn, owner: str, reminder_id: str) -> ReminderAnswer:  # type: ignore[no-untyped-def]
+        query = select(t).where(t.c.owner == owner, t.c.reminder_id == reminder_id)
+        return self._answer(conn.execute(query).one())
 
     def _answer(self, row) -> ReminderAnswer:  # type: ignore[no-untyped-def]
         return ReminderAnswer(

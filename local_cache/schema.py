@@ -105,7 +105,8 @@ receipt_keys = Table(
     metadata,
     Column("key_id", String(32), primary_key=True),
     Column("public_key", String(100), nullable=False),
-    Column("server_url", String(500), nullable=False),
+    # Pinned to the server that published it: trusted for that server's receipts only.
+    Column("server_url", String(500), primary_key=True),
     Column("fetched_at", UtcDateTime, nullable=False),
 )
 
@@ -145,8 +146,10 @@ reminder_fetches = Table(
 reminder_answers = Table(
     "reminder_answers",
     metadata,
+    # Each user of the computer answers for themselves: one user's answer never replaces
+    # (or re-sends) another's.
+    Column("owner", String(200), primary_key=True),
     Column("reminder_id", String(100), primary_key=True),
-    Column("owner", String(200), nullable=False),
     Column("answer", String(30), nullable=False),
     Column("reason_blob", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

@@ -35,10 +35,10 @@ from ui.models.names import CatalogueNames
 from ui.models.receipts_model import ReceiptsModel
 from ui.models.reloader import ModelReloader
 from ui.models.reminders_model import RemindersModel
+from ui.reminder_draft import ReminderDraftStarter
 from ui.status_bar import StatusBar
 from ui.sync_relay import SyncRelay
 from ui.views.drafts_view import DraftsView
-from ui.views.existing_report_box import ask_about_existing
 from ui.views.new_report_view import NewReportView
 from ui.views.outbox_view import RELOAD_DELAY_MS, OutboxView
 from ui.views.receipts_view import ReceiptsView
@@ -48,8 +48,6 @@ from ui.workers import wait_for_background_work
 log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "Cancer Registry Reporting"
-# Reminder fields copied into a new draft when the form has a field of that id.
-REMINDER_PREFILL = ("patient_id", "patient_name")
 
 
 class MainWindow(QMainWindow):
@@ -73,7 +71,6 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.owner = session.username
         self.editor: DraftEditor | None = None
-        self.existing_box: QMessageBox | None = None  # "report already exists" (reminders)
         self._signing_out = False
 
         settings = services.settings
@@ -115,6 +112,7 @@ class MainWindow(QMainWindow):
         self.receipts_view = ReceiptsView(self.receipts_model, names=names, unit=session.unit)
         self.receipts_view.reloader = self.receipts_reload
         self.reminders_view = RemindersView(self.reminders_model, services)
+        self.reminder_drafts = ReminderDraftStarter(self, services, session)
         # Made when first opened: the charting library is imported only then.
         self.statistics_page = LazyPage(lambda: self._statistics_view(names))
 
@@ -207,6 +205,7 @@ class MainWindow(QMainWindow):
         self.outbox_view.outboxSummaryChanged.connect(self.status.set_outbox)
         self.receipts_view.statusMessage.connect(lambda text: self.status.showMessage(text, 8000))
         self.reminders_view.createDraftRequested.connect(self.create_draft_for_reminder)
+        self.reminder_drafts.openRequested.connect(self.open_draft)
         self.relay.signOutRequested.connect(self.sign_out)
 
     def _load_initial_state(self) -> None:
@@ -313,42 +312,14 @@ class MainWindow(QMainWindow):
 
     @Slot(dict)
     def create_draft_for_reminder(self, reminder: dict) -> None:
-        """A draft for the reminder's patient and form, unless the user opens one that exists."""
-        registry, form = reminder.get("registry") or "", reminder.get("form") or ""
-        try:
-            self.services.catalogue.latest(registry, form)
-        except KeyError:
-            QMessageBox.information(
-                self,
-                self.tr("Form not available"),
-                self.tr(
-                    "This reminder is for a form this version of the application does not have "
-                    "({0}/{1}). Update the application, or report it another way."
-                ).format(registry, form),
-            )
-            return
-        values = {key: reminder[key] for key in REMINDER_PREFILL if reminder.get(key)}
+        """A draft for the reminder's patient and form, unless the user opens one that exists
+        (ui.reminder_draft: the cache is read and written off the GUI thread)."""
+        self.reminder_drafts.start(reminder)
 
-        def create() -> None:
-            record = self.services.drafts.new_draft(
-                self.owner,
-                registry,
-                form,
-                values,
-                session=self.session,
-                reminder_id=reminder.get("id") or None,
-            )
-            self.open_draft(record.id)
-
-        existing = self.services.drafts.find_existing(
-            self.owner, registry, form, values.get("patient_id")
-        )
-        if not existing:
-            create()
-            return
-        self.existing_box = ask_about_existing(
-            self, existing, self.services.cache.receipts, on_open=self.open_draft, on_create=create
-        )
+    @property
+    def existing_box(self) -> QMessageBox | None:
+        """The "report already exists" question of the last draft asked for from a reminder."""
+        return self.reminder_drafts.existing_box
 
     # -- sync -----------------------------------------------------------------------------
 

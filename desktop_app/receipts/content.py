@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from desktop_app.forms import Catalogue, body_sha256
 from desktop_app.receipt_signature import ReceiptFormatError, Verdict, qr_text
+from desktop_app.receipts.keys import demo_key_ids as demo_key_ids_known
 from desktop_app.receipts.texts import local_when, text
 
 # Where this computer's copy of the receipt's message is.
@@ -111,8 +112,10 @@ class ReceiptContent:
     qr_text: str | None  # exactly receipt_signature.qr_text(receipt); None when unsigned
     qr_caption: str
     verdict: Verdict | None
-    # Said first, in the warning colour, when the signature is checked and does not verify.
+    # Said first, in the warning colour, when the signature is checked and does not verify,
+    # or verifies only with the public demo key.
     warning: str = ""
+    demo_key: bool = False  # signed with a public demo key: proves nothing
 
     def lines(self) -> list[tuple[str, str]]:
         return [(line.label, line.value) for s in self.sections for line in s.lines]
@@ -125,10 +128,11 @@ def receipt_content(
     *,
     viewer: str | None = None,
     unit_name: str | None = None,
-    demo_key_ids: frozenset[str] = frozenset(),
+    demo_key_ids: frozenset[str] | None = None,
 ) -> ReceiptContent:
     """Everything a printed receipt shows, in `lang`. Without a catalogue the registry and
-    form are shown by their ids; `unit_name` names the unit (the registry's unit id is kept)."""
+    form are shown by their ids; `unit_name` names the unit (the registry's unit id is kept);
+    `demo_key_ids` are the public demo keys (default: those known, ``keys.demo_key_ids``)."""
     facts = message_facts(receipt, viewer)
     raw = receipt.to_dict()
     verdict = verdict_of(receipt)
@@ -137,13 +141,23 @@ def receipt_content(
     except ReceiptFormatError:
         code = None
     key_id = str(raw.get("key_id") or "")
-    key_text = key_id
-    if key_id and key_id in demo_key_ids:
-        key_text = text("value.demo_key", lang, key_id=key_id)
+    demo = bool(key_id) and key_id in (
+        demo_key_ids_known() if demo_key_ids is None else demo_key_ids
+    )
+    key_text = text("value.demo_key", lang, key_id=key_id) if demo else key_id
+    demo_valid = demo and verdict is Verdict.VALID
+    signature = (
+        "verdict.valid_demo" if demo_valid else f"verdict.{verdict.value if verdict else 'none'}"
+    )
+    if verdict in (None, Verdict.VALID):
+        warning = text("intro.demo", lang) if demo_valid else ""
+    else:
+        warning = text("intro.not_verified", lang)
     return ReceiptContent(
         lang=lang,
         title=text("title", lang),
-        intro=text("intro", lang),
+        # Filing with the patient's records makes sense only when the receipt names one.
+        intro=text("intro" if facts.where == ON_THIS_PC else "intro.no_patient", lang),
         sections=(
             _patient(facts, lang),
             _reporter(facts, receipt, catalogue, lang, unit_name),
@@ -168,8 +182,8 @@ def receipt_content(
                     Line(text("label.key_id", lang), key_text or text("value.unknown", lang)),
                     Line(
                         text("label.signature", lang),
-                        text(f"verdict.{verdict.value if verdict else 'none'}", lang),
-                        warn=verdict is not Verdict.VALID,
+                        text(signature, lang),
+                        warn=verdict is not Verdict.VALID or demo,
                     ),
                 ),
                 note=text("hash.note", lang),
@@ -178,7 +192,8 @@ def receipt_content(
         qr_text=code,
         qr_caption=text("qr.caption" if code else "qr.unsigned", lang),
         verdict=verdict,
-        warning="" if verdict in (None, Verdict.VALID) else text("intro.not_verified", lang),
+        warning=warning,
+        demo_key=demo,
     )
 
 
@@ -219,7 +234,8 @@ def _form(receipt: ReceiptLike, catalogue: Catalogue | None, lang: str) -> str:
     title = form_title(receipt, catalogue, lang)
     if not title:
         return str(receipt.form)
-    return text("value.form", lang, title=title, form=receipt.form, version=receipt.version)
+    # The version has its own line.
+    return text("value.form", lang, title=title, form=receipt.form)
 
 
 def _patient(facts: MessageFacts, lang: str) -> Section:

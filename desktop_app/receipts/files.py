@@ -1,11 +1,18 @@
 """Checking a receipt from a file, offline: a receipt PDF this program made, or a text file
 holding a receipt code (what the QR code holds, e.g. decoded from a scan).
 
+In a PDF the code printed on the page is what is checked (it is what a reader sees beside the
+printed facts); the copy in the document's metadata must be the same, else the file is refused
+(one of them was changed). A PDF whose page has no code text (a scan, or a "print to PDF" that
+made the page an image) cannot be checked from the file: its QR code must be scanned and the
+text passed in a file.
+
 Returns codes (``FileCheck``); ``desktop_app.verify_receipt_cli`` words them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 from dataclasses import dataclass, field
@@ -27,6 +34,8 @@ _PRINTED_CODE = re.compile(
 class FileProblem(enum.StrEnum):
     UNREADABLE = "unreadable"  # no such file, no permission, not a PDF that can be opened
     NO_RECEIPT_CODE = "no_receipt_code"  # readable, but holds no receipt code
+    NO_CODE_TEXT = "no_code_text"  # a PDF without the code as text on its page (an image)
+    CODES_DIFFER = "codes_differ"  # a PDF whose metadata code is not the code on its page
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,7 @@ class FileCheck:
     reason: str = ""  # for UNREADABLE: the system's words (e.g. "No such file or directory")
     verdict: Verdict | None = None
     receipt: dict[str, str] = field(default_factory=dict)  # the code's fields (and signature)
+    pdf: bool = False  # the code was read from a PDF's page
 
     @property
     def valid(self) -> bool:
@@ -49,31 +59,35 @@ class UnreadableFile(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class PdfCodes:
+    metadata: str | None  # the document's Keywords, when they hold a code
+    page: str | None  # the code printed on the first pages (found in their text)
+
+
 def receipt_code_in(path: Path) -> str | None:
-    """The receipt code a file holds (None: none found); UnreadableFile when it cannot be read."""
-    path = Path(path)
-    try:
-        with path.open("rb") as source:
-            data = source.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise UnreadableFile(error.strerror or type(error).__name__) from error
-    if len(data) > MAX_FILE_BYTES:
-        raise UnreadableFile("the file is too large to be a receipt")
+    """The receipt code a file holds (None: none found); in a PDF the code printed on the
+    page, else its metadata's. UnreadableFile when the file cannot be read."""
+    data = _read(path)
     if data.startswith(b"%PDF"):
-        return _code_in_pdf(path)
-    try:
-        found = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    return _find_code(found)
+        codes = pdf_codes(path)
+        return codes.page or codes.metadata
+    return _code_in_text(data)
 
 
 def check_receipt_file(path: Path, keys: TrustedKeys) -> FileCheck:
     try:
-        code = receipt_code_in(path)
+        data = _read(path)
+        if not data.startswith(b"%PDF"):
+            return check_receipt_code(_code_in_text(data), keys)
+        codes = pdf_codes(path)
     except UnreadableFile as error:
         return FileCheck(FileProblem.UNREADABLE, reason=error.reason)
-    return check_receipt_code(code, keys)
+    if codes.page is None:
+        return FileCheck(FileProblem.NO_CODE_TEXT, pdf=True)
+    if codes.metadata is not None and codes.metadata != codes.page:
+        return FileCheck(FileProblem.CODES_DIFFER, pdf=True)
+    return dataclasses.replace(check_receipt_code(codes.page, keys), pdf=True)
 
 
 def check_receipt_code(code: str | None, keys: TrustedKeys) -> FileCheck:
@@ -84,6 +98,25 @@ def check_receipt_code(code: str | None, keys: TrustedKeys) -> FileCheck:
     except ReceiptFormatError:
         return FileCheck(FileProblem.NO_RECEIPT_CODE)
     return FileCheck(verdict=keys.verdict(fields), receipt=fields)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        with Path(path).open("rb") as source:
+            data = source.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise UnreadableFile(error.strerror or type(error).__name__) from error
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFile("the file is too large to be a receipt")
+    return data
+
+
+def _code_in_text(data: bytes) -> str | None:
+    try:
+        found = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    return _find_code(found)
 
 
 def _find_code(text: str, *, lines: bool = True) -> str | None:
@@ -99,19 +132,21 @@ def _find_code(text: str, *, lines: bool = True) -> str | None:
     return None
 
 
-def _code_in_pdf(path: Path) -> str | None:
+def pdf_codes(path: Path) -> PdfCodes:
+    """The code in a PDF's metadata and the one printed on its first pages (UnreadableFile
+    when it is not a PDF that can be read)."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(path)
-        keywords = (reader.metadata or {}).get("/Keywords")
-        if keywords and str(keywords).strip().startswith(FORMAT + "|"):
-            return str(keywords).strip()
-        for page in reader.pages[:5]:
-            found = _find_code(page.extract_text() or "", lines=False)
-            if found:
-                return found
+        keywords = str((reader.metadata or {}).get("/Keywords") or "").strip()
+        metadata = keywords if keywords.startswith(FORMAT + "|") else None
+        page = None
+        for each in reader.pages[:5]:
+            page = _find_code(each.extract_text() or "", lines=False)
+            if page:
+                break
     except (PyPdfError, OSError, ValueError, KeyError) as error:
         raise UnreadableFile(f"not a PDF that can be read ({type(error).__name__})") from error
-    return None
+    return PdfCodes(metadata, page)

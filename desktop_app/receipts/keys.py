@@ -1,17 +1,25 @@
 """The receipt-signing public keys this computer trusts, and checking a receipt against them.
 
-Two sources, both trusted the same:
+Two sources:
 
 * **Shipped** (resources/receipt_keys.json): part of the program, so a receipt -- on paper or in
   a PDF -- can be checked offline on any computer, even one that never reached the registry.
-* **Fetched** (GET /receipt-keys, stored in ``cache.receipt_keys``): the registry's published
-  keys as its server lists them. They come over the same verified TLS connection as everything
-  else the client trusts the server for (the receipts themselves, the form definitions); a
-  server that could lie about its keys could as well answer with false receipts. Fetching
-  lets a receipt signed with a newly rotated key verify before a program update ships it.
+  A production bundle ships the registry's production key(s) only: build.spec leaves out the
+  entries marked ``"demo": true`` unless REGISTRY_DEMO_BUILD=1.
+* **Fetched** (GET /receipt-keys, stored in ``cache.receipt_keys`` with the server they came
+  from): the registry's published keys as its server lists them, over the same verified TLS
+  connection as everything else the client trusts that server for. A fetched key is trusted
+  only for receipts from the server it was fetched from (``TrustedKeys.for_cache(cache,
+  server_url)``), never for another server and never by ``verify-receipt`` unless asked
+  (``--with-fetched-keys``).
 
 A key is only used under its own key id (the first 16 hex digits of its SHA-256): a list that
 names a key under another id is ignored for that key, so one key cannot pose as another.
+
+**The public demo key** (what ``registry-server --demo`` signs with) has a private half anyone
+can derive from a published constant: a receipt it verifies proves nothing outside a
+demonstration. Its id is known here (``PUBLIC_DEMO_KEY_IDS``) besides the shipped file's
+``"demo"`` marks, so it is recognised even when a demo server published it.
 """
 
 from __future__ import annotations
@@ -49,10 +57,39 @@ def load_shipped_keys(path: Path | None = None) -> dict[str, str]:
     return keys
 
 
+# The id of registry_server.signing.demo_key()'s public key (tests/client check it is).
+PUBLIC_DEMO_KEY_IDS = frozenset({"f6be5adf160597cc"})
+
+
 def shipped_demo_key_ids(path: Path | None = None) -> frozenset[str]:
-    """Key ids the shipped file marks as the public demo key."""
+    """Key ids the shipped file marks as a demo key."""
     data = json.loads((path or shipped_keys_file()).read_text(encoding="utf-8"))
     return frozenset(str(e["key_id"]) for e in data["keys"] if e.get("demo"))
+
+
+def demo_key_ids(path: Path | None = None) -> frozenset[str]:
+    """Every key id known to be a public demo key: the well-known one, and those the shipped
+    file marks (an unreadable file adds none)."""
+    try:
+        marked = shipped_demo_key_ids(path)
+    except (OSError, ValueError, KeyError, TypeError):
+        marked = frozenset()
+    return PUBLIC_DEMO_KEY_IDS | marked
+
+
+def without_demo_keys(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A receipt_keys.json document without its demo keys (marked, or the well-known one):
+    what a production bundle ships (build.spec)."""
+    keys = [
+        dict(entry)
+        for entry in document.get("keys", [])
+        if not entry.get("demo") and str(entry.get("key_id")) not in PUBLIC_DEMO_KEY_IDS
+    ]
+    return {**document, "keys": keys}
+
+
+def _demo_ids() -> frozenset[str]:
+    return demo_key_ids()
 
 
 def _usable(keys: Mapping[str, str]) -> dict[str, Ed25519PublicKey]:
@@ -87,15 +124,16 @@ class TrustedKeys:
     ) -> None:
         self._shipped = dict(load_shipped_keys() if shipped is None else shipped)
         self._fetched = fetched
-        self.demo_key_ids = shipped_demo_key_ids() if demo_key_ids is None else demo_key_ids
+        self.demo_key_ids = _demo_ids() if demo_key_ids is None else demo_key_ids
         self._lock = threading.Lock()
         self._keys = _usable(self._shipped)
         self._loaded_fetched = False
 
     @classmethod
-    def for_cache(cls, cache: Any) -> TrustedKeys:
-        """The shipped keys and those fetched into `cache` (``cache.receipt_keys``)."""
-        return cls(fetched=cache.receipt_keys.keys)
+    def for_cache(cls, cache: Any, server_url: str) -> TrustedKeys:
+        """The shipped keys and those fetched into `cache` from `server_url` only (a key
+        another server published is not trusted for this one's receipts)."""
+        return cls(fetched=lambda: cache.receipt_keys.keys(server_url))
 
     def keys(self) -> dict[str, Ed25519PublicKey]:
         with self._lock:
@@ -124,6 +162,14 @@ class TrustedKeys:
 
     def is_demo(self, key_id: object) -> bool:
         return str(key_id) in self.demo_key_ids
+
+    def is_shipped(self, key_id: object) -> bool:
+        return str(key_id) in self._shipped
+
+    @property
+    def uses_fetched(self) -> bool:
+        """Whether fetched keys are trusted besides the shipped ones."""
+        return self._fetched is not None
 
     def _reload(self) -> None:
         combined = dict(self._shipped)

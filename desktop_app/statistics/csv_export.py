@@ -1,8 +1,9 @@
 """One registry's statistics as CSV: one row per indicator x level x period, with the target.
 
-Machine-readable on purpose (for a spreadsheet or a script, in any language setting): comma
-separated, dot decimals, ISO dates, UTF-8 with a byte-order mark so that spreadsheet programs
-read "Sør-Øst" right. Rows, per indicator in the answer's order:
+For a spreadsheet in the user's language: in Norwegian (`lang` "nb") semicolon separated with
+decimal commas, as Norwegian Excel expects (it splits on ";" and reads "81,3" as a number); in
+English comma separated with dot decimals. ISO dates either way, UTF-8 with a byte-order mark
+so that spreadsheet programs read "Sør-Øst" right. Rows, per indicator in the answer's order:
 
 * `level` unit / hospital / region / nation, `period` the whole period ("2025-12-01/2026-11-30");
 * the 12-month trend: levels unit / region / nation, `period` the month ("2025-12");
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.statistics.model import (
@@ -47,8 +49,22 @@ COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class CsvFormat:
+    delimiter: str
+    decimal: str
+
+
+CSV_FORMATS = {"nb": CsvFormat(";", ","), "en": CsvFormat(",", ".")}
+
+
+def csv_format(lang: str) -> CsvFormat:
+    return CSV_FORMATS.get(lang, CSV_FORMATS["en"])
+
+
 def statistics_rows(report: StatisticsReport, registry: str, lang: str = "en") -> Iterator[dict]:
-    """The CSV's rows as dicts keyed by COLUMNS (values already as text)."""
+    """The CSV's rows as dicts keyed by COLUMNS (values already as text, decimals as `lang`
+    writes them)."""
     stats = report.registry(registry)
     if stats is None:
         return
@@ -85,7 +101,7 @@ def write_statistics_csv(
     """Write the registry's rows to `path` (replaced if it exists); returns the path."""
     path = Path(path)
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, delimiter=csv_format(lang).delimiter)
         writer.writeheader()
         writer.writerows(statistics_rows(report, registry, lang))
     return path
@@ -102,6 +118,11 @@ def _row(
     cell: Cell,
 ) -> dict:
     target = indicator.target
+    decimal = csv_format(lang).decimal
+
+    def _text(value: float | None) -> str:
+        return _number(value, decimal)
+
     return {
         "registry": registry,
         "indicator": indicator.id,
@@ -123,9 +144,9 @@ def _row(
     }
 
 
-def _text(value: float | int | None) -> str:
+def _number(value: float | int | None, decimal: str = ".") -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return str(value).replace(".", decimal)

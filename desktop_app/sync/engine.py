@@ -4,45 +4,37 @@
 One daemon thread runs passes. Between passes it waits on an Event, so ``request_sync()`` wakes
 it at once and ``stop()`` ends it promptly. A pass claims up to ``batch_size`` queued messages,
 sends them in one request and settles every answer in one cache transaction, until nothing is
-queued. A message leaves the outbox only when its receipt is stored. It reports through the
-EventBus (``SyncStatusChanged``, ``OutboxChanged``, ``MessageStateChanged``, ...) and never logs
-bodies, identity numbers, passwords or tokens (only message ids and our own sentences).
+queued. A message leaves the outbox only when its receipt is checked and stored
+(desktop_app.sync.outcomes); the steps run one after the other, each failing on its own
+(desktop_app.sync.step_runner). It reports through the EventBus (``SyncStatusChanged``,
+``OutboxChanged``, ``MessageStateChanged``, ...; desktop_app.sync.engine_reporting) and never
+logs bodies, identity numbers, passwords or tokens (only message ids and our own sentences).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from desktop_app.config import MAX_SYNC_BATCH_SIZE
-from desktop_app.events import (
-    ConnectivityChanged,
-    EventBus,
-    MessageStateChanged,
-    OutboxChanged,
-    SignInRequired,
-    SyncStatusChanged,
-)
-from desktop_app.sync.api_client import (
-    ApiClient,
-    ApiError,
-    AuthError,
-    Conflict,
-    Invalid,
-    ItemResult,
-    NetworkError,
-    Receipted,
-    Refused,
-    ServerError,
-)
+from desktop_app.events import EventBus
+from desktop_app.sync.api_client import ApiClient, ApiError, AuthError, NetworkError, ServerError
 from desktop_app.sync.backoff import Backoff
+from desktop_app.sync.engine_reporting import (
+    CONNECTED,
+    MAX_RETRY_AFTER_S,
+    TOKEN_REJECTED,
+    EngineReporting,
+    now_utc,
+)
+from desktop_app.sync.outcomes import ReceiptChecker
 from desktop_app.sync.status import SyncStatus
+from desktop_app.sync.step_runner import run_steps
 from desktop_app.sync.steps import Step, StepContext, default_steps
 from local_cache import (
     Outcome,
@@ -55,13 +47,9 @@ from local_cache import (
 
 log = logging.getLogger(__name__)
 
-# Never wait longer than this even if the server's Retry-After asks for more.
-MAX_RETRY_AFTER_S = 600.0
+__all__ = ["MAX_RETRY_AFTER_S", "NOT_STORED", "SyncEngine"]
 
-CONNECTED = "Connected to the registry server."
-SIGN_IN_AGAIN = "Sign in again to send your messages; they are kept until then."
 NOT_SIGNED_IN = "You are not signed in to the registry server."
-TOKEN_REJECTED = "The registry server did not accept your sign-in (it may have expired)."
 UNEXPECTED = "The sync pass failed unexpectedly; it will be retried."
 NOT_SENT = "The message could not be sent; it will be retried."
 NOT_STORED = (
@@ -89,7 +77,7 @@ class _StopPass(Exception):
         self.delay = delay
 
 
-class SyncEngine:
+class SyncEngine(EngineReporting):
     def __init__(
         self,
         cache: Any,
@@ -103,7 +91,7 @@ class SyncEngine:
         batch_size: int = 100,
         rng: random.Random | None = None,
         steps: Sequence[Step] | None = None,
-        receipt_verdict: Callable[[dict], str | None] | None = None,
+        receipt_verdict: Callable[[Mapping[str, Any]], str | None] | None = None,
     ) -> None:
         self.cache = cache
         self.api = api
@@ -123,26 +111,16 @@ class SyncEngine:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.steps = list(default_steps() if steps is None else steps)
-        # What checking a new receipt's signature found (receipt_signature.Verdict), stored
-        # with it; None: not checked.
-        self._receipt_verdict = receipt_verdict or (lambda _receipt: None)
+        # Every receipt answering our messages is checked before it takes one out of the
+        # outbox (desktop_app.sync.outcomes); `receipt_verdict` replaces the default check
+        # against the shipped keys and those fetched from this session's server.
+        self._receipts = ReceiptChecker(
+            cache, api, getattr(session, "server_url", ""), receipt_verdict
+        )
 
     @property
     def owner(self) -> str:
         return self.session.username
-
-    @property
-    def status(self) -> SyncStatus:
-        """The latest snapshot (immutable; safe to read from any thread)."""
-        return self._status
-
-    @property
-    def online(self) -> bool | None:
-        return self._status.online
-
-    @property
-    def last_error(self) -> str | None:
-        return self._status.last_error
 
     # -- control --------------------------------------------------------------------------
 
@@ -213,6 +191,7 @@ class SyncEngine:
                 self._sign_in_required(NOT_SIGNED_IN)
                 return self._waiting(None)
             self._begin_pass()
+            self._receipts.new_pass()
             if not self._send_outbox(token):
                 log.info("Sync pass cancelled")
                 return self._waiting(self.interval_s)
@@ -225,7 +204,7 @@ class SyncEngine:
             self._error(UNEXPECTED)
             return self._waiting(self._backoff.next_delay())
         self._backoff.reset()
-        now = _now()
+        now = now_utc()
         self._set_status(
             syncing=False,
             last_error=None,
@@ -244,7 +223,7 @@ class SyncEngine:
         self._set_status(**changes)
 
     def _waiting(self, delay: float | None) -> float | None:
-        next_at = None if delay is None else _now() + timedelta(seconds=delay)
+        next_at = None if delay is None else now_utc() + timedelta(seconds=delay)
         self._set_status(syncing=False, next_attempt_at=next_at)
         return delay
 
@@ -284,9 +263,7 @@ class SyncEngine:
             self._settle([RetryLater(m.id, NOT_SENT) for m in claimed])
             raise
         self._set_online(True, CONNECTED)
-        outcomes = [
-            _outcome(m, r, self._receipt_verdict) for m, r in zip(claimed, results, strict=True)
-        ]
+        outcomes = [self._receipts.outcome(m, r) for m, r in zip(claimed, results, strict=True)]
         if not self._settle(outcomes):
             self._error(NOT_STORED)
             raise _StopPass(self._backoff.next_delay())
@@ -321,19 +298,14 @@ class SyncEngine:
             cache=self.cache,
             events=self.events,
         )
-        for step in self.steps:
-            if self._stopping.is_set():
-                return
-            try:
-                step(context)
-            except AuthError as exc:
-                self._sign_in_required(TOKEN_REJECTED)
-                raise _StopPass(None) from exc
-            except (NetworkError, ServerError) as exc:
-                raise _StopPass(self._failure_delay(exc)) from exc
-            except ApiError as exc:
-                # The server answered, but refused this one step: the others still run.
-                log.warning("Sync step %s refused (HTTP %s)", _name(step), exc.status)
+        try:
+            # A step failing otherwise (a refusal, a malformed answer) is logged; the rest run.
+            run_steps(self.steps, context, self._stopping.is_set)
+        except AuthError as exc:
+            self._sign_in_required(TOKEN_REJECTED)
+            raise _StopPass(None) from exc
+        except (NetworkError, ServerError) as exc:
+            raise _StopPass(self._failure_delay(exc)) from exc
         # Only now: a step may make no request at all (nothing to send), which proves nothing
         # about the connection; every pass's steps include at least one request.
         self._set_online(True, CONNECTED)
@@ -378,83 +350,3 @@ class SyncEngine:
         self.cache.messages.release_claims([m.id for m in claimed])
         self._states_changed([(m.id, "queued") for m in claimed])
         self._outbox_changed()
-
-    # -- status and events ----------------------------------------------------------------
-
-    def _failure_delay(self, exc: ApiError) -> float:
-        """Back off after a failure, never less than the server's Retry-After (capped)."""
-        now = _now()
-        delay = self._backoff.next_delay()
-        changes: dict[str, Any] = {"last_error": exc.message, "last_error_at": now}
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            wait = min(max(float(retry_after), 0.0), MAX_RETRY_AFTER_S)
-            self._server_deadline = time.monotonic() + wait
-            changes["server_wait_until"] = now + timedelta(seconds=wait)
-            delay = max(delay, wait)
-        self._set_online(False, exc.message)
-        self._set_status(**changes)
-        log.info("Sync paused for %.1f s: %s", delay, exc.message)
-        return delay
-
-    def _error(self, message: str) -> None:
-        self._set_status(last_error=message, last_error_at=_now())
-
-    def _sign_in_required(self, reason: str) -> None:
-        if reason == TOKEN_REJECTED:  # the server answered, so it is reachable
-            self._set_online(True, CONNECTED)
-        detail = f"{reason} {SIGN_IN_AGAIN}"
-        self._error(detail)
-        log.info("Sync stopped until the user signs in again")
-        self.events.publish(SignInRequired(detail=detail))
-
-    def _set_online(self, online: bool, detail: str) -> None:
-        if self._status.online is online:
-            return
-        self._set_status(online=online)
-        self.events.publish(ConnectivityChanged(online=online, detail=detail))
-
-    def _set_status(self, **changes: Any) -> None:
-        with self._status_lock:
-            status = dataclasses.replace(self._status, **changes)
-            if status == self._status:
-                return
-            self._status = status
-        self.events.publish(SyncStatusChanged(status=status))
-
-    def _states_changed(self, states: list[tuple[str, str]]) -> None:
-        publish = self.events.publish
-        for message_id, state in states:
-            publish(MessageStateChanged(message_id=message_id, state=state))
-
-    def _outbox_changed(self) -> int:
-        unsent = self.cache.messages.count_unsent(self.owner)
-        self.events.publish(OutboxChanged(unsent=unsent))
-        return unsent
-
-
-def _name(step: Step) -> str:
-    return getattr(step, "__name__", type(step).__name__)
-
-
-def _outcome(
-    message: OutgoingMessage, result: ItemResult, verdict: Callable[[dict], str | None]
-) -> Outcome:
-    """What one item's answer means for the message."""
-    match result:
-        case Receipted(receipt=receipt):
-            return Receipt(message.id, receipt, verdict(receipt))
-        case Invalid(issues=issues, detail=detail):
-            return ReturnToDraft(message.id, issues, detail)
-        case Conflict(detail=detail):
-            return Quarantine(message.id, detail)
-        case Refused(detail=detail):
-            # Bad key or too large: the author must change something and submit again.
-            return ReturnToDraft(
-                message.id, [], f"The registry server refused the message: {detail}"
-            )
-    raise TypeError(f"Unknown result {type(result).__name__}")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

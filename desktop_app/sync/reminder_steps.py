@@ -28,9 +28,9 @@ def send_reminder_answers(ctx: StepContext) -> None:
                 answer.reminder_id,
                 exc.status,
             )
-            ctx.cache.reminder_answers.mark_failed(answer.reminder_id, exc.message)
+            ctx.cache.reminder_answers.mark_failed(ctx.owner, answer.reminder_id, exc.message)
             continue
-        ctx.cache.reminder_answers.mark_sent(answer.reminder_id)
+        ctx.cache.reminder_answers.mark_sent(ctx.owner, answer.reminder_id)
         log.info("Sent the answer to reminder %s", answer.reminder_id)
 
 

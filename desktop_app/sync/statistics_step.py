@@ -1,9 +1,11 @@
 """Sync step for the unit's statistics (computed by the registry once a day).
 
-The registry computes its statistics nightly, "as of" a day. A pass fetches them only when the
-cached answer could be out of date: never fetched; or older than today and last fetched more
-than `REFETCH_AFTER` ago (the nightly job may not have finished when we last asked). A cached
-answer as of today cannot get newer, so it is not fetched again until tomorrow.
+The registry computes its statistics nightly, "as of" a day. A pass fetches them when nothing
+is cached, or when the last fetch is more than `REFETCH_AFTER` old, whatever the answer's
+as_of: the nightly job may not have finished when we last asked, an operator may run the job
+again the same day, or run it "as of" a day in the future (`registry-server jobs --today`), and
+none of these may keep the client from asking again for long. A fetch "in the future" (the
+clock was set back) counts as old.
 
 `fetch_statistics` fetches now whatever the cache holds; the Statistics page's Refresh button
 runs it on a background thread (ui.workers.run_in_background) with the session's token, beside
@@ -16,7 +18,7 @@ Both the step and the button store the answer with `cache.statistics.save` and p
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from desktop_app.events import EventBus, StatisticsUpdated
@@ -24,17 +26,14 @@ from desktop_app.sync.steps import StepContext
 
 log = logging.getLogger(__name__)
 
-REFETCH_AFTER = timedelta(hours=1)
+REFETCH_AFTER = timedelta(hours=3)
 
 
-def needs_refresh(cached: Any, now: datetime, today: date | None = None) -> bool:
+def needs_refresh(cached: Any, now: datetime) -> bool:
     """Whether a pass should fetch, given the cached answer (`local_cache.statistics.
     CachedStatistics` or None) and the time now (aware)."""
     if cached is None:
         return True
-    today = today or now.astimezone().date()
-    if cached.as_of is not None and cached.as_of >= today.isoformat():
-        return False
     fetched_at = cached.fetched_at
     if fetched_at.tzinfo is None:
         fetched_at = fetched_at.replace(tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from local_cache import Cache, MessageState, Receipt, open_cache
-from local_cache.receipt_keys import read_saved_keys
+from local_cache.receipt_keys import SavedKey, read_saved_keys
 from tests.cache.builders import OWNER, receipt_for, sending
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -126,15 +126,34 @@ def test_saved_keys_are_read_without_creating_or_changing_anything(
     cache.close()
     before = cache_path.read_bytes()
 
-    assert read_saved_keys(cache_path) == {"abc": "key-text"}
+    assert read_saved_keys(cache_path) == [SavedKey("abc", "key-text", "https://registry")]
     assert cache_path.read_bytes() == before
 
     missing = tmp_path / "nothing" / "cache.sqlite3"
-    assert read_saved_keys(missing) == {}
+    assert read_saved_keys(missing) == []
     assert not missing.parent.exists()
     older = tmp_path / "older.sqlite3"
     sqlite3.connect(older).close()  # a cache from before the keys table
-    assert read_saved_keys(older) == {}
+    assert read_saved_keys(older) == []
+
+
+def test_fetched_keys_are_kept_per_server_and_a_saved_key_is_never_replaced(
+    cache: Cache,
+) -> None:
+    keys = cache.receipt_keys
+    keys.save_keys("https://registry", {"k1": "key-one"}, NOW)
+    keys.save_keys("https://elsewhere", {"k2": "key-two", "k1": "key-one"}, NOW)
+    assert keys.keys("https://registry") == {"k1": "key-one"}
+    assert keys.keys("https://elsewhere") == {"k1": "key-one", "k2": "key-two"}
+    assert keys.keys("https://never-reached") == {}
+
+    keys.save_keys("https://registry", {"k1": "another-text"}, NOW)  # same id, other key
+    assert keys.keys("https://registry") == {"k1": "key-one"}
+    assert [(k.key_id, k.server_url) for k in keys.saved()] == [
+        ("k1", "https://elsewhere"),
+        ("k1", "https://registry"),
+        ("k2", "https://elsewhere"),
+    ]
 
 
 def test_an_older_cache_opened_again_still_lists_its_receipts(cache_path: Path) -> None:

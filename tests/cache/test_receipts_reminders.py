@@ -83,8 +83,8 @@ def test_reminder_answers_wait_until_sent_and_a_refused_one_is_not_sent_again(
     assert [a.reminder_id for a in answers.unsent(OWNER)] == ["r-1", "r-2"]
     assert answers.answered_ids(OWNER) == {"r-1", "r-2"}
 
-    answers.mark_sent("r-1")
-    answers.mark_failed("r-2", "There is no such reminder for your unit.")
+    answers.mark_sent(OWNER, "r-1")
+    answers.mark_failed(OWNER, "r-2", "There is no such reminder for your unit.")
     assert answers.unsent(OWNER) == []  # sent, or refused: neither goes again by itself
     (refused,) = answers.refused(OWNER)
     assert (refused.reminder_id, refused.attempts) == ("r-2", 1)
@@ -102,3 +102,23 @@ def test_reminder_answers_wait_until_sent_and_a_refused_one_is_not_sent_again(
     )
     assert [a.reminder_id for a in answers.unsent(OWNER)] == ["r-2"]
     assert answers.refused(OWNER) == []
+
+
+def test_two_users_answering_the_same_reminder_keep_their_own_answers(cache: Cache) -> None:
+    """Each user of the computer answers for themselves: the second user's answer neither
+    replaces the first one's row nor makes it go again."""
+    answers = cache.reminder_answers
+    answers.add(OWNER, "r-1", "not_ours", "Only the biopsy was taken here.")
+    answers.mark_sent(OWNER, "r-1")
+
+    theirs = answers.add("colleague", "r-1", "patient_moved", "Moved to Bergen.")
+
+    assert (theirs.owner, theirs.answer, theirs.sent_at) == ("colleague", "patient_moved", None)
+    assert answers.unsent(OWNER) == []  # ours was sent: not sent again
+    assert answers.answered_ids(OWNER) == {"r-1"}
+    (waiting,) = answers.unsent("colleague")
+    assert (waiting.reminder_id, waiting.reason) == ("r-1", "Moved to Bergen.")
+
+    answers.mark_failed("colleague", "r-1", "Answered differently by your unit.")
+    assert answers.refused(OWNER) == []  # the refusal is the colleague's, not ours
+    assert [a.owner for a in answers.refused("colleague")] == ["colleague"]

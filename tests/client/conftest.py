@@ -17,7 +17,9 @@ from desktop_app.events import EventBus
 from desktop_app.forms import Catalogue, load_catalogue
 from desktop_app.forms.examples import example_values
 from desktop_app.sync.api_client import ApiClient
+from desktop_app.sync.engine import SyncEngine
 from local_cache import Cache, MessageRecord, open_cache
+from tests.client.scripted_api import OWNER, FakeSession
 from tests.support.live_server import LiveServer
 
 DEMO_USER = ("demo", "demo")  # made by the server's demo data
@@ -107,3 +109,53 @@ class Recorder:
     def of(self, kind: type) -> list:
         with self._lock:
             return [e for e in self.events if isinstance(e, kind)]
+
+
+# -- engines on the scripted ApiClient (tests/client/scripted_api.py) ----------------------
+
+
+@pytest.fixture
+def bus() -> EventBus:
+    return EventBus()
+
+
+@pytest.fixture
+def recorder(bus: EventBus) -> Recorder:
+    return Recorder(bus)
+
+
+@pytest.fixture
+def queue(cache: Cache) -> Callable[[int], list[str]]:
+    def make(count: int) -> list[str]:
+        ids = []
+        for _ in range(count):
+            record = cache.messages.create_draft(OWNER, "breast", "assessment", 1, {"a": "1"})
+            body = {
+                "message_id": record.id,
+                "registry": "breast",
+                "form": "assessment",
+                "version": 1,
+                "values": {"a": "1"},
+            }
+            cache.messages.submit(record.id, body)
+            ids.append(record.id)
+        return ids
+
+    return make
+
+
+@pytest.fixture
+def run_engine(cache: Cache, bus: EventBus) -> Iterator[Callable[..., SyncEngine]]:
+    engines: list[SyncEngine] = []
+
+    def run(api: ApiClient, **kwargs: float) -> SyncEngine:
+        kwargs = {"interval_s": 600.0, "retry_s": 0.01, **kwargs}
+        engine = SyncEngine(cache, api, FakeSession(), bus, **kwargs)
+        engines.append(engine)
+        engine.start()
+        return engine
+
+    yield run
+    for engine in engines:
+        engine.stop()
+        engine.api.close()

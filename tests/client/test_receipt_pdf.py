@@ -59,9 +59,25 @@ def test_the_pdf_shows_the_receipt_id_the_full_hash_and_the_qr_text(
     assert lines["Receipt ID"] == receipt.receipt_id
     assert lines["Body SHA-256"] == receipt.body_sha256
     assert lines["Form version"] == str(receipt.version)
-    assert lines["Signing key"] == receipt.raw["key_id"]
-    assert lines["Signature"] == "Valid: signed by the registry"
     assert lines["Received by the registry at"].startswith(local_when(receipt.received_at))
+    # The demo server signs with the public demo key: valid, but never plainly so.
+    key_id = receipt.raw["key_id"]
+    assert lines["Signing key"] == f"{key_id} (the public demo key: for demonstrations only)"
+    assert lines["Signature"] == (
+        "Valid, but signed with the public DEMO key: proves nothing outside a demonstration"
+    )
+    page = " ".join(raw_text.split())
+    assert page.startswith(
+        "Receipt for message to the Cancer Registry Warning: this receipt is signed with the "
+        "public DEMO key. Anyone can make such a receipt: it proves nothing outside a "
+        "demonstration."
+    )
+    # Signed with a key that is not a demo key, the same receipt is plainly valid.
+    registry_key = frozenset({"0" * 16})
+    content = receipt_content(receipt, demo_key_ids=registry_key)
+    assert dict(content.lines())["Signature"] == "Valid: signed by the registry"
+    assert (content.warning, content.demo_key) == ("", False)
+    assert not any(line.warn for s in content.sections for line in s.lines)
 
 
 def test_the_printed_code_is_found_when_the_metadata_is_lost(
@@ -131,10 +147,12 @@ def test_the_pdf_names_registry_form_and_unit_and_keeps_their_ids(
 
     lines = dict(receipt_lines(receipt, catalogue, unit_name=unit))
     assert lines["Registry"] == "Breast cancer (breast)"
-    version = receipt.version
-    assert lines["Form"] == f"Breast cancer – assessment (assessment, version {version})"
+    # The version is said once, on its own line.
+    assert lines["Form"] == "Breast cancer – assessment (assessment)"
+    assert lines["Form version"] == str(receipt.version)
     assert lines["Unit (at the registry)"] == f"{unit} ({receipt.unit_id})"
     text = _pdf_text(path)
+    assert text.count(f"version {receipt.version}") == 1  # "Form version 3" only
     assert "Breast cancer (breast)" in text
     assert "Breast cancer – assessment" in text
     assert receipt.receipt_id in text
@@ -159,7 +177,10 @@ def test_in_norwegian_the_receipt_reads_in_norwegian_with_a_dotted_date(
     assert (len(day), len(month), len(year)) == (2, 2, 4)
     assert len(time) == 5 and time[2] == ":"
     assert lines["Register"] == "Brystkreft (breast)"
-    assert lines["Signatur"] == "Gyldig: signert av registeret"
+    assert lines["Signatur"] == (
+        "Gyldig, men signert med den offentlige DEMONØKKELEN: beviser ingenting utenfor en "
+        "demonstrasjon"
+    )
     assert "Kvittering for melding til Kreftregisteret" in _pdf_text(path)
 
 

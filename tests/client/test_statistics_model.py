@@ -104,7 +104,7 @@ def test_csv_of_a_full_registry_reads_back(tmp_path):
     path = write_statistics_csv(report, "lymphoid", tmp_path / "lymphoid.csv", "nb")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: spreadsheets read UTF-8
     with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
+        reader = csv.DictReader(f, delimiter=";")  # as Norwegian Excel splits it
         rows = list(reader)
     assert tuple(reader.fieldnames) == COLUMNS
     lymphoid = report.registry("lymphoid")
@@ -116,6 +116,25 @@ def test_csv_of_a_full_registry_reads_back(tmp_path):
     for row in rows:  # a suppressed cell says nothing but that it is suppressed
         if row["suppressed"] == "1":
             assert row["n"] == row["numerator"] == row["value"] == ""
+
+
+def test_csv_in_norwegian_has_semicolons_and_decimal_commas_in_english_commas_and_dots(
+    tmp_path,
+):
+    report = parse_statistics(sample_statistics())
+    values = {}
+    for lang, delimiter in (("nb", ";"), ("en", ",")):
+        path = write_statistics_csv(report, "breast", tmp_path / f"{lang}.csv", lang)
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            header = f.readline().rstrip("\r\n")
+            f.seek(0)
+            rows = list(csv.DictReader(f, delimiter=delimiter))
+        assert header == delimiter.join(COLUMNS)
+        values[lang] = [r["value"] for r in rows if r["unit_of_measure"] == "percent"]
+    fractions = [v for v in values["en"] if "." in v]
+    assert fractions, "the sample has percentages with decimals"
+    assert values["nb"] == [v.replace(".", ",") for v in values["en"]]
+    assert not any("." in v for v in values["nb"])
 
 
 def test_pdf_of_a_full_registry_has_every_indicator(tmp_path):

@@ -1,33 +1,17 @@
-"""The sync engine's rules, against a scripted ApiClient and a real cache file.
-
-What the server answers is scripted here so the engine's own arithmetic and bookkeeping can be
-checked exactly: Retry-After, backoff, whole-request refusals, splitting, cancel, progress and
-what happens when an answer cannot be stored. The same behaviours against the real server are in
-test_sync_engine.py.
+"""The sync engine's rules, against a scripted ApiClient (tests/client/scripted_api.py) and a
+real cache file: batches and progress, what each kind of answer does, Retry-After and backoff.
+Refusals of the whole request, cancel and answers that cannot be stored are in
+test_sync_engine_refusals.py, receipts that do not verify in test_sync_receipt_checks.py; the
+same behaviours against the real server in test_sync_engine.py.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Callable
+from datetime import timedelta
 
-import pytest
-
-from desktop_app.events import (
-    EventBus,
-    MessageStateChanged,
-    OutboxChanged,
-    SignInRequired,
-    SyncStatusChanged,
-)
+from desktop_app.events import MessageStateChanged, OutboxChanged, SyncStatusChanged
 from desktop_app.sync.api_client import (
-    ApiClient,
-    ApiError,
-    AuthError,
     Conflict,
     Invalid,
     ItemResult,
@@ -36,143 +20,19 @@ from desktop_app.sync.api_client import (
     Refused,
     ServerError,
 )
-from desktop_app.sync.engine import MAX_RETRY_AFTER_S, NOT_STORED, SyncEngine
-from local_cache import Cache, MessageState, open_cache
+from desktop_app.sync.engine import MAX_RETRY_AFTER_S, SyncEngine
+from local_cache import Cache, MessageState
 
 from .conftest import Recorder, wait_for
-
-OWNER = "demo"
-Batch = list[tuple[str, dict]]
-
-
-class ScriptedApi(ApiClient):
-    """An ApiClient whose answers come from `script` (one callable per batch request; the
-    last one repeats); every request is logged with its monotonic time."""
-
-    def __init__(self, script: list[Callable[[Batch], list[ItemResult]]]) -> None:
-        super().__init__("https://127.0.0.1:9")  # never contacted
-        self.script = script
-        self.calls: list[tuple[float, list[str]]] = []
-        self.reminder_calls = 0
-
-    def submit_batch(self, token: str, items: Batch) -> list[ItemResult]:
-        self.calls.append((time.monotonic(), [body["message_id"] for _, body in items]))
-        answer = self.script[min(len(self.calls), len(self.script)) - 1]
-        return answer(items)
-
-    def reminders(self, token: str) -> tuple[list[dict], datetime]:
-        self.reminder_calls += 1
-        return [], datetime.now(UTC)
-
-    def receipt_keys(self) -> list[dict]:
-        return []
-
-    def receipts(self, token: str, since: str | None = None) -> tuple[list[dict], str]:
-        return [], since or "0"
-
-    def statistics(self, token: str, registry: str | None = None) -> dict:
-        return {"as_of": None, "registries": []}
-
-
-def receipts(items: Batch) -> list[ItemResult]:
-    return [Receipted(receipt=_receipt(body), replay=False) for _, body in items]
-
-
-def raises(exc: Exception) -> Callable[[Batch], list[ItemResult]]:
-    def answer(items: Batch) -> list[ItemResult]:
-        raise exc
-
-    return answer
-
-
-def _receipt(body: dict, receipt_id: str | None = None) -> dict:
-    return {
-        "receipt_id": receipt_id or str(uuid.uuid4()),
-        "message_id": body["message_id"],
-        "registry": body["registry"],
-        "form": body["form"],
-        "version": body["version"],
-        "received_at": "2026-03-01T10:15:00Z",
-        "body_sha256": "ab" * 32,
-        "unit_id": "1",
-    }
-
-
-class FakeSession:
-    username = OWNER
-    server_url = "https://127.0.0.1:9"
-
-    def token(self) -> str | None:
-        return "token"
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Iterator[Cache]:
-    opened = open_cache(tmp_path / "cache.sqlite3")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def bus() -> EventBus:
-    return EventBus()
-
-
-@pytest.fixture
-def recorder(bus: EventBus) -> Recorder:
-    return Recorder(bus)
-
-
-@pytest.fixture
-def queue(cache: Cache) -> Callable[[int], list[str]]:
-    def make(count: int) -> list[str]:
-        ids = []
-        for _ in range(count):
-            record = cache.messages.create_draft(OWNER, "breast", "assessment", 1, {"a": "1"})
-            body = {
-                "message_id": record.id,
-                "registry": "breast",
-                "form": "assessment",
-                "version": 1,
-                "values": {"a": "1"},
-            }
-            cache.messages.submit(record.id, body)
-            ids.append(record.id)
-        return ids
-
-    return make
-
-
-@pytest.fixture
-def run_engine(cache: Cache, bus: EventBus) -> Iterator[Callable[..., SyncEngine]]:
-    engines: list[SyncEngine] = []
-
-    def run(api: ApiClient, **kwargs: float) -> SyncEngine:
-        kwargs = {"interval_s": 600.0, "retry_s": 0.01, **kwargs}
-        engine = SyncEngine(cache, api, FakeSession(), bus, **kwargs)
-        engines.append(engine)
-        engine.start()
-        return engine
-
-    yield run
-    for engine in engines:
-        engine.stop()
-        engine.api.close()
-
-
-def _states(cache: Cache, ids: list[str]) -> list[MessageState]:
-    return [cache.messages.get(i).state for i in ids]
-
-
-def _passes_done(recorder: Recorder) -> int:
-    """Passes that have ended (syncing went from True to False)."""
-    ended, syncing = 0, False
-    for event in recorder.of(SyncStatusChanged):
-        if syncing and not event.status.syncing:
-            ended += 1
-        syncing = event.status.syncing
-    return ended
-
+from .scripted_api import (
+    Batch,
+    ScriptedApi,
+    passes_done,
+    raises,
+    receipts,
+    signed_receipt,
+    states_of,
+)
 
 # --- batches and progress -----------------------------------------------------------------------
 
@@ -187,11 +47,11 @@ def test_the_outbox_goes_in_batches_with_progress_and_one_outbox_event_per_batch
     api = ScriptedApi([receipts])
 
     engine = run_engine(api, batch_size=10)
-    wait_for(lambda: _passes_done(recorder) == 1)
+    wait_for(lambda: passes_done(recorder) == 1)
 
     assert [len(sent) for _, sent in api.calls] == [10, 10, 5]
     assert [i for _, sent in api.calls for i in sent] == ids  # oldest first
-    assert set(_states(cache, ids)) == {MessageState.RECEIPTED}
+    assert set(states_of(cache, ids)) == {MessageState.RECEIPTED}
     progress = [(e.status.done, e.status.total) for e in recorder.of(SyncStatusChanged)]
     steps = [p for i, p in enumerate(progress) if i == 0 or p != progress[i - 1]]
     assert steps == [(0, 25), (10, 25), (20, 25), (25, 25)]
@@ -216,7 +76,7 @@ def test_the_batch_size_never_exceeds_what_the_server_takes(
     api = ScriptedApi([receipts])
 
     run_engine(api, batch_size=1000)
-    wait_for(lambda: _passes_done(recorder) == 1)
+    wait_for(lambda: passes_done(recorder) == 1)
 
     assert [len(sent) for _, sent in api.calls] == [100, 50]
 
@@ -233,17 +93,17 @@ def test_each_answer_kind_settles_its_message(
     def mixed(items: Batch) -> list[ItemResult]:
         first, second = items[0][1], items[1][1]
         return [
-            Receipted(receipt=_receipt(first), replay=False),
-            Receipted(receipt=_receipt(second), replay=True),
+            Receipted(receipt=signed_receipt(first), replay=False),
+            Receipted(receipt=signed_receipt(second), replay=True),
             Invalid(issues=issues, detail="The message has 1 error."),
             Conflict(detail="This key was used for another message."),
             Refused(status=413, detail="The message is larger than 256 KiB."),
         ]
 
     run_engine(ScriptedApi([mixed]))
-    wait_for(lambda: _passes_done(recorder) == 1)
+    wait_for(lambda: passes_done(recorder) == 1)
 
-    assert _states(cache, ids) == [
+    assert states_of(cache, ids) == [
         MessageState.RECEIPTED,
         MessageState.RECEIPTED,
         MessageState.DRAFT,
@@ -277,7 +137,7 @@ def test_retry_after_is_kept_even_against_request_sync(
     status = engine.status
     for _ in range(5):  # the user presses "Send now" again and again
         engine.request_sync()
-    wait_for(lambda: set(_states(cache, ids)) == {MessageState.RECEIPTED})
+    wait_for(lambda: set(states_of(cache, ids)) == {MessageState.RECEIPTED})
 
     first, second = api.calls[0][0], api.calls[1][0]
     assert len(api.calls) == 2
@@ -338,145 +198,3 @@ def test_network_failures_back_off_exponentially_up_to_the_cap(
     assert all(cache.messages.get(i).state is MessageState.QUEUED for i in ids)
     assert cache.messages.get(ids[0]).attempts >= 6
     assert engine.status.server_wait_until is None
-
-
-def test_a_refusal_of_the_whole_request_quarantines_the_batch_and_is_not_retried(
-    cache: Cache,
-    queue: Callable[[int], list[str]],
-    run_engine: Callable[..., SyncEngine],
-    recorder: Recorder,
-) -> None:
-    ids = queue(3)
-    refused = ApiError("The registry server refused the request: Not Found", status=404)
-    api = ScriptedApi([raises(refused), receipts])
-
-    engine = run_engine(api)
-    wait_for(lambda: _passes_done(recorder) >= 2)  # the backoff pass found nothing to send
-
-    assert len(api.calls) == 1
-    assert set(_states(cache, ids)) == {MessageState.REJECTED}
-    assert cache.messages.get(ids[0]).last_error == refused.message
-    assert len(cache.messages.list(OWNER, [MessageState.REJECTED])) == 3
-    assert engine.online is True  # the server did answer
-
-
-def test_a_request_too_large_as_a_whole_is_split_in_halves(
-    cache: Cache,
-    queue: Callable[[int], list[str]],
-    run_engine: Callable[..., SyncEngine],
-    recorder: Recorder,
-) -> None:
-    ids = queue(4)
-
-    def at_most_two(items: Batch) -> list[ItemResult]:
-        if len(items) > 2:
-            raise ApiError("The registry server refused the request: too large", status=413)
-        return receipts(items)
-
-    api = ScriptedApi([at_most_two])
-    run_engine(api)
-    wait_for(lambda: _passes_done(recorder) == 1)
-
-    assert [len(sent) for _, sent in api.calls] == [4, 2, 2]
-    assert set(_states(cache, ids)) == {MessageState.RECEIPTED}
-
-
-def test_a_single_message_too_large_for_any_request_goes_back_to_draft(
-    cache: Cache,
-    queue: Callable[[int], list[str]],
-    run_engine: Callable[..., SyncEngine],
-    recorder: Recorder,
-) -> None:
-    [big] = queue(1)
-    too_large = ApiError("The registry server refused the request: too large", status=413)
-
-    run_engine(ScriptedApi([raises(too_large)]))
-    wait_for(lambda: _passes_done(recorder) == 1)
-
-    assert cache.messages.get(big).state is MessageState.DRAFT
-    assert cache.messages.get(big).last_error == too_large.message
-
-
-def test_a_rejected_token_releases_the_claims_without_counting_an_attempt(
-    cache: Cache,
-    queue: Callable[[int], list[str]],
-    run_engine: Callable[..., SyncEngine],
-    recorder: Recorder,
-) -> None:
-    ids = queue(2)
-    api = ScriptedApi([raises(AuthError("Your sign-in has expired.", status=401))])
-
-    engine = run_engine(api, interval_s=0.01)
-    wait_for(lambda: recorder.of(SignInRequired))
-    time.sleep(0.1)  # many intervals: the engine waits to be woken, it does not send again
-
-    assert len(api.calls) == 1
-    assert [(r.state, r.attempts) for r in map(cache.messages.get, ids)] == [
-        (MessageState.QUEUED, 0),
-        (MessageState.QUEUED, 0),
-    ]
-    assert engine.status.next_attempt_at is None
-    assert "Sign in again" in (engine.last_error or "")
-
-
-# --- cancel, and answers that cannot be stored ---------------------------------------------------
-
-
-def test_cancel_records_the_request_in_flight_and_leaves_the_rest_queued(
-    cache: Cache,
-    queue: Callable[[int], list[str]],
-    run_engine: Callable[..., SyncEngine],
-    recorder: Recorder,
-) -> None:
-    ids = queue(30)
-    in_flight, answer = threading.Event(), threading.Event()
-
-    def slow(items: Batch) -> list[ItemResult]:
-        in_flight.set()
-        assert answer.wait(10)
-        return receipts(items)
-
-    api = ScriptedApi([slow])
-    engine = run_engine(api, batch_size=10)
-    assert in_flight.wait(10)
-    engine.cancel()
-    answer.set()
-    wait_for(lambda: _passes_done(recorder) == 1)
-
-    assert len(api.calls) == 1
-    assert _states(cache, ids) == [MessageState.RECEIPTED] * 10 + [MessageState.QUEUED] * 20
-    assert {cache.messages.get(i).attempts for i in ids[10:]} == {0}
-    assert api.reminder_calls == 0
-    assert engine.status.syncing is False
-    assert engine.status.next_attempt_at is not None  # the interval, as usual
-    engine.request_sync()  # a later "Send now" sends the rest
-    wait_for(lambda: set(_states(cache, ids)) == {MessageState.RECEIPTED})
-
-
-def test_a_receipt_that_cannot_be_stored_keeps_its_message_in_the_outbox(
-    cache: Cache,
-    queue: Callable[[int], list[str]],
-    run_engine: Callable[..., SyncEngine],
-    recorder: Recorder,
-) -> None:
-    ids = queue(3)
-
-    def repeated_receipt_id(items: Batch) -> list[ItemResult]:
-        # A (broken) server gives two messages the same receipt id: the second cannot be stored.
-        return [
-            Receipted(receipt=_receipt(body, receipt_id=f"r-{min(i, 1)}"), replay=False)
-            for i, (_, body) in enumerate(items)
-        ]
-
-    engine = run_engine(ScriptedApi([repeated_receipt_id]), retry_s=600.0)
-    wait_for(lambda: _passes_done(recorder) == 1)
-
-    first, second, third = (cache.messages.get(i) for i in ids)
-    assert (first.state, second.state, third.state) == (
-        MessageState.RECEIPTED,
-        MessageState.RECEIPTED,
-        MessageState.QUEUED,
-    )
-    assert (third.attempts, third.last_error) == (1, NOT_STORED)
-    assert engine.last_error == NOT_STORED
-    assert [r.message_id for r in cache.receipts.list(OWNER)].count(third.id) == 0

@@ -77,7 +77,7 @@ def new_breast_assessment(qtbot, window: MainWindow) -> DraftEditor:
     number = generate_identity_number(random.Random(11))
     qtbot.keyClicks(view.patient_step.number_edit, number)
     qtbot.mouseClick(view.create_button, Qt.MouseButton.LeftButton)
-    assert window.editor is not None
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
     return window.editor
 
 

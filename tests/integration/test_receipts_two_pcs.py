@@ -30,6 +30,8 @@ from ui.models.receipts_model import ReceiptsModel
 from .conftest import DEMO_USER, queue_messages
 
 OWNER = DEMO_USER[0]
+# The demo server signs with the public demo key: valid, and never shown as plainly valid.
+DEMO_VALID = "Valid, but signed with the public DEMO key"
 
 
 class Events:
@@ -59,7 +61,7 @@ class Pc:
         self.events = Events()
         sessions = SessionService(api, self.cache.users, TokenStore(), server.url)
         self.session: Session = sessions.sign_in(*DEMO_USER)
-        trusted = TrustedKeys.for_cache(self.cache)
+        trusted = TrustedKeys.for_cache(self.cache, self.session.server_url)
         self.engine = SyncEngine(
             self.cache,
             api,
@@ -124,15 +126,19 @@ def test_the_other_computers_receipts_are_fetched_by_cursor_and_shown(
     assert b.events.added()[-1] == 1
     assert len(b.cache.receipts.list(OWNER)) == already + 1
     values = sent.body["values"]
-    assert b.rows(catalogue)[receipt_id] == ("Sent from another computer", "Valid")
+    assert b.rows(catalogue)[receipt_id] == ("Sent from another computer", DEMO_VALID)
     assert a.rows(catalogue)[receipt_id] == (
         f"{values['patient_id'][:6]}***** {values['patient_name']}",
-        "Valid",
+        DEMO_VALID,
     )
-    # B's printed receipt says where the message came from and names no patient.
+    # B's printed receipt says where the message came from and names no patient, so it
+    # does not say it may be filed with the patient's records; A's does.
     content = receipt_content(fetched, catalogue, viewer=OWNER)
     assert content.sections[0].note.startswith("Sent from another computer.")
     assert values["patient_id"] not in " ".join(value for _, value in content.lines())
+    assert content.intro == "The registry has received the message below unchanged."
+    ours = receipt_content(a.cache.receipts.get(receipt_id), catalogue, viewer=OWNER)
+    assert "may be filed with the patient's records" in ours.intro
 
     # The cursor: fetching again adds nothing and says nothing.
     cursor = b.cache.receipt_keys.cursor(OWNER, b.session.server_url)

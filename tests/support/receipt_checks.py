@@ -45,10 +45,11 @@ class VerifyResult:
 
 
 def verify_receipt(path: Path, data_dir: Path, *extra: str, timeout: float = 60) -> VerifyResult:
-    """`python -m desktop_app verify-receipt PATH --data-dir DATA_DIR` in its own process."""
+    """`python -m desktop_app verify-receipt PATH --data-dir DATA_DIR [EXTRA...]` in its own
+    process (empty extras are left out)."""
     command = [sys.executable, "-m", "desktop_app", "verify-receipt", str(path)]
     done = subprocess.run(
-        [*command, "--data-dir", str(data_dir), *extra],
+        [*command, "--data-dir", str(data_dir), *(e for e in extra if e)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -66,21 +67,30 @@ TAMPERED_PATHS = ("/api/v1/receipts", "/api/v1/messages/batch")
 class ReceiptTamper:
     """Changes receipts in the server's answers to GET /api/v1/receipts and POST
     /api/v1/messages/batch: `mutations[receipt_id or message_id]` gets the receipt as the
-    server sent it and returns what the client receives instead."""
+    server sent it and returns what the client receives instead. `requests(path)` counts the
+    requests to those paths since the last `set`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.mutations: dict[str, Mutation] = {}
+        self._requests: dict[str, int] = {}
+
+    def requests(self, path: str) -> int:
+        with self._lock:
+            return self._requests.get(path, 0)
 
     def set(self, mutations: dict[str, Mutation]) -> None:
         with self._lock:
             self.mutations = dict(mutations)
+            self._requests = {}
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
         async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http" or scope["path"] not in TAMPERED_PATHS:
                 await app(scope, receive, send)
                 return
+            with self._lock:
+                self._requests[scope["path"]] = self._requests.get(scope["path"], 0) + 1
             start: Message | None = None
             chunks: list[bytes] = []
 

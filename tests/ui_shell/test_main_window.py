@@ -136,7 +136,7 @@ def test_new_report_creates_a_draft_and_opens_the_form(qtbot, window, services, 
     assert view.select("breast", "assessment")
     qtbot.keyClicks(view.patient_step.number_edit, generate_identity_number(random.Random(5)))
     view.create_button.click()
-    assert window.editor is not None
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
     assert window.stack.currentWidget() is window.editor
     drafts = services.cache.messages.list(session.username, [MessageState.DRAFT])
     assert [d.registry for d in drafts] == ["breast"]

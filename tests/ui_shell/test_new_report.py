@@ -4,10 +4,12 @@ warning when the patient already has a report of that form."""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import date, datetime
 
 import pytest
 from PySide6.QtCore import Qt
+from sqlalchemy import event
 
 from desktop_app.forms import generate_identity_number
 from local_cache import MessageState
@@ -123,7 +125,7 @@ def test_keyboard_only_from_registry_to_open_draft(
     qtbot.keyClicks(step.name_edit, "Testperson Syntetisk")
     qtbot.keyClick(step.name_edit, Qt.Key.Key_Return)
 
-    assert window.editor is not None
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)  # looked up off the GUI
     record = services.cache.messages.get(window.editor.message_id)
     assert (record.registry, record.form) == ("breast", "surgery")
     assert record.values == {
@@ -143,6 +145,7 @@ def test_patient_without_a_norwegian_number(qtbot, window, view, services, envel
     qtbot.keyClicks(step.specification_edit, "Passport X1234567")
     qtbot.keyClicks(step.name_edit, "Testperson Utenlandsk")
     view.create_button.click()
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
 
     record = services.cache.messages.get(window.editor.message_id)
     assert record.values == {
@@ -165,9 +168,12 @@ def test_existing_draft_is_offered_and_open_existing_opens_it(
     assert view.select("breast", "assessment")
     enter_patient(qtbot, view, patient, "Testperson Syntetisk")
     view.create_button.click()
+    assert not view.create_button.isEnabled()  # once: the reports are being looked for
+    _wait_for_box(qtbot, view)
 
     box = view.existing_box
     assert box is not None and box.isVisible()
+    assert view.create_button.isEnabled()
     assert box.text().startswith("A draft of this form for this patient already exists")
     assert earlier.updated_at.astimezone().strftime("%d.%m.%Y") in box.text()
     assert window.editor is None
@@ -183,11 +189,13 @@ def test_create_new_anyway_and_cancel(qtbot, window, view, services, session, pa
     enter_patient(qtbot, view, patient)
 
     view.create_button.click()
+    _wait_for_box(qtbot, view)
     view.existing_box.reject()  # Cancel / Escape
     assert window.editor is None
     assert len(services.cache.messages.list(session.username)) == 1
 
     view.create_button.click()
+    _wait_for_box(qtbot, view)
     view.existing_box.findChild(type(view.create_button), "createAnywayButton").click()
     assert window.editor is not None
     assert len(services.cache.messages.list(session.username)) == 2
@@ -208,7 +216,20 @@ def test_a_report_received_by_the_registry_is_named_with_its_date(qtbot, service
     view = window.new_report_view
     assert view.select("breast", "assessment")
     enter_patient(qtbot, view, patient_id)
-    view.create_button.click()
+    gui_reads = []
+
+    def on_gui_thread(*_args: object) -> None:
+        if threading.current_thread() is threading.main_thread():
+            gui_reads.append(_args[2])  # the statement
+
+    event.listen(services.cache.engine, "before_cursor_execute", on_gui_thread)
+    try:
+        view.create_button.click()
+        _wait_for_box(qtbot, view)
+    finally:
+        event.remove(services.cache.engine, "before_cursor_execute", on_gui_thread)
+    # The lookup, and the receipt's date, were read off the GUI thread.
+    assert gui_reads == []
 
     text = view.existing_box.text()
     assert "already received by the registry on" in text
@@ -229,11 +250,20 @@ def test_a_reminder_for_a_patient_with_a_draft_asks_first(
         "patient_name": "Fiktiv, Prefill",
     }
     window.create_draft_for_reminder(reminder)
-    assert window.editor is None and window.existing_box.isVisible()
+    _wait_for_box(qtbot, window)
+    assert window.editor is None
     window.existing_box.findChild(
         type(window.new_report_view.create_button), "createAnywayButton"
     ).click()
 
-    assert window.editor is not None and window.editor.message_id != earlier.id
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)  # made off the GUI thread
+    assert window.editor.message_id != earlier.id
     created = services.cache.messages.get(window.editor.message_id)
     assert created.values == {"patient_id": patient, "patient_name": "Fiktiv, Prefill", **envelope}
+
+
+def _wait_for_box(qtbot, holder) -> None:
+    """The "report already exists" question: asked once the lookup off the GUI thread is in."""
+    qtbot.waitUntil(
+        lambda: holder.existing_box is not None and holder.existing_box.isVisible(), timeout=5000
+    )

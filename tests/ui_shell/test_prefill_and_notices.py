@@ -60,6 +60,7 @@ def test_a_new_report_starts_with_institution_reporter_and_date(
     assert view.select("breast", "assessment")
     qtbot.keyClicks(view.patient_step.number_edit, generate_identity_number(random.Random(5)))
     view.create_button.click()
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
 
     values = window.editor.form.values()
     # The demo user works at Ullevål (0320), which the hospitals list puts in region 1.
@@ -72,7 +73,7 @@ def test_a_new_report_starts_with_institution_reporter_and_date(
 
 
 def test_a_reminder_draft_keeps_the_reminder_patient_and_gets_the_envelope(
-    window, services, session
+    qtbot, window, services, session
 ) -> None:
     patient = generate_identity_number(random.Random(8))
     reminder = {
@@ -83,6 +84,7 @@ def test_a_reminder_draft_keeps_the_reminder_patient_and_gets_the_envelope(
     }
 
     window.create_draft_for_reminder(reminder)
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)  # made off the GUI thread
 
     values = services.cache.messages.get(window.editor.message_id).values
     assert values["patient_id"] == patient and values["patient_name"] == "Fiktiv, Kari"

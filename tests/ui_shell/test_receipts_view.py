@@ -52,10 +52,19 @@ def test_receipt_row_shows_patient_form_received_signature_and_hash(
     # The patient from this computer's own copy: birth date part of the number, and the name.
     assert cell(model.COL_PATIENT) == f"{values['patient_id'][:6]}***** {values['patient_name']}"
     assert values["patient_id"] not in cell(model.COL_PATIENT)
-    assert cell(model.COL_FORM).startswith("Breast cancer / ")
-    assert cell(model.COL_SIGNATURE) == "Valid"
-    assert cell(model.COL_SIGNATURE, Qt.ItemDataRole.ForegroundRole) is None
-    assert receipt.raw["key_id"] in cell(model.COL_SIGNATURE, Qt.ItemDataRole.ToolTipRole)
+    # The form once (its title names the registry), with its version.
+    assert cell(model.COL_FORM) == f"Breast cancer – assessment (v{receipt.version})"
+    # The demo server's key: valid, but in the warning colour and said to prove nothing.
+    assert cell(model.COL_SIGNATURE) == "Valid, but signed with the public DEMO key"
+    assert cell(model.COL_SIGNATURE, Qt.ItemDataRole.ForegroundRole) == WARNING_COLOUR
+    tip = cell(model.COL_SIGNATURE, Qt.ItemDataRole.ToolTipRole)
+    assert receipt.raw["key_id"] in tip
+    assert tip.startswith(
+        "Valid, but signed with the public DEMO key: proves nothing outside a demonstration."
+    )
+    summary = window_with_receipt.receipts_view.summary.text()
+    assert "1 receipt(s) are signed with the public DEMO key" in summary
+    assert "could not be verified" not in summary
     assert cell(model.COL_HASH) == receipt.body_sha256[:12]
     assert cell(model.COL_RECEIPT_ID) == receipt.receipt_id
     assert receipt.verdict == "valid" and receipt.origin == "this_pc"
@@ -127,6 +136,9 @@ def test_print_opens_the_system_dialog_and_prints_a_page_whose_code_verifies(
     scanned = tmp_path / "scanned-code.txt"
     scanned.write_text(code + "\n", encoding="utf-8")
     result = verify_receipt(scanned, tmp_path / "no-client-data")
-    assert result.status == 0, result
-    assert result.out.startswith(f"VALID: receipt {receipt.receipt_id} for Breast cancer")
+    assert result.status == 3, result  # valid, but only with the public demo key
+    assert result.out.startswith("VALID, BUT SIGNED WITH THE PUBLIC DEMO KEY ")
+    assert f": receipt {receipt.receipt_id} for Breast cancer" in result.out
+    allowed = verify_receipt(scanned, tmp_path / "no-client-data", "--allow-demo-key")
+    assert (allowed.status, allowed.out) == (0, result.out)
     assert not (tmp_path / "no-client-data").exists()  # read-only: nothing made

@@ -155,11 +155,53 @@ def test_create_draft_from_a_reminder_prefills_the_patient_and_keeps_its_id(
     qtbot.waitUntil(lambda: model.fetched_at is not None, timeout=10000)
     _select(view, model, reminder_id)
     view.create_button.click()
-    assert window.editor is not None
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
     drafts = services.cache.messages.list(session.username, ["draft"])
     assert len(drafts) == 1
     assert drafts[0].values.get("patient_id") == patient_id
     assert drafts[0].reminder_id == reminder_id
+
+
+def test_drafts_from_computed_reminders_carry_the_case_id_and_the_diagnosis_date(
+    qtbot, tmp_path, server, services, session
+) -> None:
+    ids = _computed_reminders(server, tmp_path)
+    window = _window(qtbot, services, session)
+    model, view = window.reminders_model, window.reminders_view
+    qtbot.waitUntil(lambda: set(ids.values()) <= {r["id"] for r in model.rows}, timeout=10000)
+
+    made = {}
+    for kind, reminder_id in ids.items():
+        _select(view, model, reminder_id)
+        view.create_button.click()
+        qtbot.waitUntil(
+            lambda rid=reminder_id: (
+                window.editor is not None
+                and services.cache.messages.get(window.editor.message_id).reminder_id == rid
+            ),
+            timeout=5000,
+        )
+        made[kind] = services.cache.messages.get(window.editor.message_id)
+        window.show_page(MainWindow.REMINDERS)
+
+    # Sarcoma surgery for a patient without a number: the registry's case id, and the
+    # procedure's date is not taken for the diagnosis date.
+    case = made["case"].values
+    assert case["patient_no_norwegian_id"] == ["1"]
+    assert case["patient_id_specification"] == "Cancer Registry case ID: KRG-2026-31"
+    assert "diagnosis_date" not in case and "patient_id" not in case
+    # Breast assessment after a pathology diagnosis: its date is the diagnosis date.
+    assessment = made["patient"].values
+    assert assessment["patient_id"] == patient("view")
+    assert assessment["diagnosis_date"] == EVENT_DATE.isoformat()
+    # The form accepts what was filled in.
+    patient_fields = {"patient_id", "patient_no_norwegian_id", "patient_id_specification"}
+    for kind, checked in (
+        ("case", patient_fields),
+        ("patient", {*patient_fields, "diagnosis_date"}),
+    ):
+        issues = services.drafts.validate(made[kind].id, made[kind].values)
+        assert [i for i in issues if i.path in checked] == [], kind
 
 
 def test_computed_reminders_are_worded_from_the_rules_in_the_ui_language(
@@ -249,6 +291,9 @@ def test_an_answer_needs_a_reason_hides_the_reminder_and_is_sent_when_online(
     )
     qtbot.waitUntil(lambda: not view.answers_label.isVisible(), timeout=10000)
     assert ids["case"] not in {r["id"] for r in model.rows}
+    # Sent: the banner saying it goes "with the next sync" is gone.
+    assert not view.notice.isVisible()
+    assert services.cache.reminder_answers.unsent(session.username) == []
 
 
 def test_an_answer_the_registry_refuses_is_shown_with_its_reason(

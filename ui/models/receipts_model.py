@@ -20,6 +20,7 @@ from desktop_app.receipts.content import (
     message_facts,
     verdict_of,
 )
+from desktop_app.receipts.keys import demo_key_ids
 from desktop_app.receipts.texts import local_when, parse_utc
 from local_cache import ReceiptRecord
 from ui.models.formatting import hash_prefix, mask_identity_number, tr
@@ -42,7 +43,8 @@ class ReceiptRow:
     received_key: str
     signature: str
     signature_tip: str
-    verified: bool
+    verified: bool  # valid, or not checked yet (checked at the next sync)
+    demo_key: bool = False  # valid only with the public demo key: proves nothing
 
     def __getattr__(self, name: str) -> Any:
         # Only for names the row lacks: the record's fields (receipt_id, body_sha256, ...).
@@ -51,8 +53,10 @@ class ReceiptRow:
         return getattr(self.record, name)
 
 
-def signature_words(verdict: Verdict | None) -> str:
+def signature_words(verdict: Verdict | None, demo_key: bool = False) -> str:
     """The verdict as the Signature column shows it."""
+    if verdict is Verdict.VALID and demo_key:
+        return tr(_CONTEXT, "Valid, but signed with the public DEMO key")
     if verdict is None:
         return tr(_CONTEXT, "Not checked yet")
     return {
@@ -64,8 +68,14 @@ def signature_words(verdict: Verdict | None) -> str:
     }[verdict]
 
 
-def signature_reason(verdict: Verdict | None, key_id: str) -> str:
+def signature_reason(verdict: Verdict | None, key_id: str, demo_key: bool = False) -> str:
     """Why the signature column says what it says (its tooltip)."""
+    if verdict is Verdict.VALID and demo_key:
+        return tr(
+            _CONTEXT,
+            "Valid, but signed with the public DEMO key: proves nothing outside a "
+            "demonstration. Anyone can make receipts with this key ({0}).",
+        ).format(key_id)
     if verdict is Verdict.VALID:
         return tr(_CONTEXT, "Signed by the registry with key {0}.").format(key_id)
     if verdict is Verdict.INVALID:
@@ -109,6 +119,8 @@ class ReceiptsModel(RowTableModel):
         self._names = names
         # With the unit, receipts another user of this computer fetched for it are listed too.
         self.unit_id = unit_id
+        # The public demo keys' ids: read with the first rows, off the GUI thread.
+        self._demo_key_ids: frozenset[str] | None = None
         self.columns = (
             Column(tr(_CONTEXT, "Patient"), lambda r: r.patient, tooltip=lambda r: r.patient_tip),
             Column(tr(_CONTEXT, "Registry / form"), lambda r: r.form),
@@ -121,7 +133,7 @@ class ReceiptsModel(RowTableModel):
                 tr(_CONTEXT, "Signature"),
                 lambda r: r.signature,
                 tooltip=lambda r: r.signature_tip,
-                warn=lambda r: not r.verified,
+                warn=lambda r: not r.verified or r.demo_key,
             ),
             Column(
                 tr(_CONTEXT, "Content fingerprint"),
@@ -136,6 +148,8 @@ class ReceiptsModel(RowTableModel):
         return self._owner
 
     def fetch(self) -> list[ReceiptRow]:
+        if self._demo_key_ids is None:
+            self._demo_key_ids = demo_key_ids()
         records = self._receipts.list(self._owner, self.unit_id)
         return [self.make_row(record) for record in records]
 
@@ -147,6 +161,8 @@ class ReceiptsModel(RowTableModel):
         verdict = verdict_of(record)
         received = parse_utc(record.received_at)
         patient, patient_tip = self._patient(facts)
+        key_id = str(record.raw.get("key_id") or "")
+        demo = verdict is Verdict.VALID and key_id in (self._demo_key_ids or demo_key_ids())
         return ReceiptRow(
             record=record,
             facts=facts,
@@ -155,10 +171,11 @@ class ReceiptsModel(RowTableModel):
             form=self._form(record),
             received=local_when(record.received_at, self._names.lang),
             received_key=received.isoformat() if received else record.received_at,
-            signature=signature_words(verdict),
-            signature_tip=signature_reason(verdict, str(record.raw.get("key_id") or "")),
+            signature=signature_words(verdict, demo),
+            signature_tip=signature_reason(verdict, key_id, demo),
             # Not checked yet is not a warning: it is checked at the next sync.
             verified=verdict in (Verdict.VALID, None),
+            demo_key=demo,
         )
 
     def _patient(self, facts: MessageFacts) -> tuple[str, str]:
@@ -182,6 +199,10 @@ class ReceiptsModel(RowTableModel):
         return tr(_CONTEXT, "Sent by another user of this computer"), ""
 
     def _form(self, receipt: ReceiptRecord) -> str:
+        """The form once, with its version: "Breast cancer – surgery (v1)" (its title names
+        the registry; a title that does not is preceded by the registry's)."""
         registry = self._names.registry(receipt.registry)
         form = self._names.form(receipt.registry, receipt.form, receipt.version)
-        return f"{registry} / {form} (v{receipt.version})"
+        if not form.casefold().startswith(registry.casefold()):
+            form = f"{registry} / {form}"
+        return f"{form} (v{receipt.version})"

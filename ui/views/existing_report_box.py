@@ -3,22 +3,15 @@ open the one that exists, create a new one anyway, or cancel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from local_cache import MessageRecord, MessageState, ReceiptRepository
+from desktop_app.drafts import ExistingReports
+from local_cache import MessageState
 from ui.models.formatting import parse_time
-
-# Which existing message to offer: one the user can still work on first.
-_PREFERENCE = (
-    MessageState.DRAFT,
-    MessageState.QUEUED,
-    MessageState.SENDING,
-    MessageState.RECEIPTED,
-)
 
 
 def _tr(text: str, n: int = -1) -> str:
@@ -31,24 +24,10 @@ def short_date(value: datetime | str | None) -> str:
     return when.astimezone().strftime("%d.%m.%Y") if when else ""
 
 
-def most_relevant(records: Sequence[MessageRecord]) -> MessageRecord:
-    """The record to offer (records come newest changed first)."""
-    return min(records, key=lambda r: _PREFERENCE.index(r.state))
-
-
-def received_at(receipts: ReceiptRepository, record: MessageRecord) -> str | None:
-    """When the registry received the message, as its receipt says (None: no receipt here)."""
-    if not record.receipt_id:
-        return None
-    try:
-        return receipts.get(record.receipt_id).received_at
-    except KeyError:
-        return None
-
-
-def describe_existing(records: Sequence[MessageRecord], receipts: ReceiptRepository) -> str:
-    """The warning, in plain words, about the most relevant of `records`."""
-    record = most_relevant(records)
+def describe_existing(existing: ExistingReports) -> str:
+    """The warning, in plain words, about the report to offer (found off the GUI thread by
+    ``DraftService.existing_reports``, with its receipt's date)."""
+    record = existing.offered
     if record.state == MessageState.DRAFT:
         text = _tr(
             "A draft of this form for this patient already exists (last changed %1). "
@@ -63,8 +42,8 @@ def describe_existing(records: Sequence[MessageRecord], receipts: ReceiptReposit
         text = _tr(
             "A report of this form for this patient was already received by the registry on "
             "%1. Open it instead?"
-        ).replace("%1", short_date(received_at(receipts, record) or record.updated_at))
-    others = len(records) - 1
+        ).replace("%1", short_date(existing.received_at or record.updated_at))
+    others = len(existing.records) - 1
     if others:
         text += "\n\n" + _tr(
             "There are %n more report(s) of this form for this patient under Drafts, Outbox "
@@ -76,18 +55,17 @@ def describe_existing(records: Sequence[MessageRecord], receipts: ReceiptReposit
 
 def ask_about_existing(
     parent: QWidget,
-    records: Sequence[MessageRecord],
-    receipts: ReceiptRepository,
+    existing: ExistingReports,
     on_open: Callable[[str], object],
     on_create: Callable[[], object],
 ) -> QMessageBox:
     """Shows the question (window-modal, without blocking) and calls `on_open(message_id)` or
     `on_create()` for the answer; Cancel and Escape do nothing. Returns the box."""
-    offered = most_relevant(records)
+    offered = existing.offered
     box = QMessageBox(
         QMessageBox.Icon.Question,
         _tr("Report already exists"),
-        describe_existing(records, receipts),
+        describe_existing(existing),
         QMessageBox.StandardButton.NoButton,
         parent,
     )

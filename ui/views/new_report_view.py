@@ -24,12 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.auth import Session
-from desktop_app.drafts import DraftService
+from desktop_app.drafts import DraftService, ExistingReports
 from desktop_app.forms import Catalogue
 from ui.models.names import CatalogueNames
 from ui.views.common import heading, hint
 from ui.views.existing_report_box import ask_about_existing
 from ui.views.patient_step import PatientChoice, PatientStep
+from ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ class NewReportView(QWidget):
         self._owner = owner
         self._session = session  # fills in the reporting institution and reporter
         self.existing_box: QMessageBox | None = None
+        self._looking = False  # the existing reports are being looked for
 
         self.registry_list = GroupedList("registryList")
         self.form_list = GroupedList("formList")
@@ -243,7 +245,9 @@ class NewReportView(QWidget):
 
     def _update_state(self, *_args: object) -> None:
         self.create_button.setEnabled(
-            self.form_list.current_key() is not None and self.patient_step.is_complete()
+            self.form_list.current_key() is not None
+            and self.patient_step.is_complete()
+            and not self._looking
         )
 
     def select(self, registry: str, form: str) -> bool:
@@ -253,28 +257,44 @@ class NewReportView(QWidget):
     # -- creating ----------------------------------------------------------------------------
 
     def create_draft(self) -> None:
+        """Look for the user's reports of this form for this patient (off the GUI thread);
+        ask about them when there are some, else create the draft."""
         registry, form = self.registry_list.current_key(), self.form_list.current_key()
         patient = self.patient_step.choice()
-        if registry is None or form is None:
+        if registry is None or form is None or self._looking:
             return
         if patient is None:
             self.patient_step.focus_first()
             return
-        try:
-            existing = self._drafts.find_existing(self._owner, registry, form, patient.patient_id)
-        except Exception as exc:
-            self._failed(exc)
-            return
+        drafts, owner = self._drafts, self._owner
+        self._looking = True
+        self._update_state()
+        run_in_background(
+            lambda: drafts.existing_reports(owner, registry, form, patient.patient_id),
+            lambda existing: self._found(registry, form, patient, existing),
+            self._lookup_failed,
+            parent=self,
+        )
+
+    def _found(
+        self, registry: str, form: str, patient: PatientChoice, existing: ExistingReports
+    ) -> None:
+        self._looking = False
+        self._update_state()
         if not existing:
             self._create(registry, form, patient)
             return
         self.existing_box = ask_about_existing(
             self,
             existing,
-            self._drafts.cache.receipts,
             on_open=self._open_existing,
             on_create=lambda: self._create(registry, form, patient),
         )
+
+    def _lookup_failed(self, exc: BaseException) -> None:
+        self._looking = False
+        self._update_state()
+        self._failed(exc)
 
     def _create(self, registry: str, form: str, patient: PatientChoice) -> None:
         try:
@@ -291,7 +311,7 @@ class NewReportView(QWidget):
         self.patient_step.clear()
         self.openRequested.emit(message_id)
 
-    def _failed(self, exc: Exception) -> None:
+    def _failed(self, exc: BaseException) -> None:
         log.exception("Creating a draft failed", exc_info=exc)
         QMessageBox.warning(
             self,

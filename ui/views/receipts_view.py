@@ -16,7 +16,7 @@ from PySide6.QtCore import QDir, Qt, Signal
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
-from desktop_app.receipts.keys import shipped_demo_key_ids
+from desktop_app.receipts.keys import demo_key_ids
 from desktop_app.receipts.pdf import receipt_pdf_bytes, write_receipt_pdf
 from ui.models.names import CatalogueNames
 from ui.models.receipts_model import ReceiptsModel
@@ -182,7 +182,7 @@ class ReceiptsView(ListPage):
             "viewer": getattr(self.model, "owner", None),
             "unit_name": self._unit_name(receipt),
         }
-        return lambda: {**fixed, "demo_key_ids": shipped_demo_key_ids()}
+        return lambda: {**fixed, "demo_key_ids": demo_key_ids()}
 
     def _unit_name(self, receipt: Any) -> str | None:
         if str(self._unit.get("id")) != str(receipt.unit_id):
@@ -209,5 +209,13 @@ class ReceiptsView(ListPage):
         if failing:
             text += " " + self.tr(
                 "%n receipt(s) could not be verified: see the Signature column.", "", failing
+            )
+        demo = sum(1 for row in rows if row.demo_key)
+        if demo:
+            text += " " + self.tr(
+                "%n receipt(s) are signed with the public DEMO key: they prove nothing outside "
+                "a demonstration.",
+                "",
+                demo,
             )
         self.summary.setText(text)

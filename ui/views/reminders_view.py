@@ -34,6 +34,8 @@ class RemindersView(ListPage):
         self.services = services
         self.reloader = model.reloader
         self.answer_dialog: ReminderAnswerDialog | None = None
+        # "Your answer is saved ... sent with the next sync": shown until nothing waits.
+        self._waiting_notice = False
         self.title_label.setText(self.tr("Reminders"))
         self.table.activated.connect(lambda _index: self.create_draft_for_selected())
         self.fetched_label = QLabel()
@@ -102,6 +104,7 @@ class RemindersView(ListPage):
                 "sync. The reminder is no longer listed."
             )
         )
+        self._waiting_notice = True
         self.model.refresh()  # hides it (read in the background)
         if self.services is not None:
             self.services.send_now()
@@ -126,6 +129,10 @@ class RemindersView(ListPage):
             self.fetched_label.setText(self.tr("Last fetched: {0}").format(local_time(fetched_at)))
         self.answers_label.setText(self._answers_text())
         self.answers_label.setVisible(bool(self.answers_label.text()))
+        if self._waiting_notice and model.waiting == 0:
+            # Sent (or refused, said above): "sent with the next sync" is no longer true.
+            self._waiting_notice = False
+            self.show_notice("")
         count = model.rowCount()
         overdue = sum(1 for row in model.rows if is_overdue(row))
         if count == 0:

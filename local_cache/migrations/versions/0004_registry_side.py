@@ -6,7 +6,8 @@ statistics.
   for a message this computer never had), with `verdict` (what checking its signature
   found) and `origin` ("this_pc": stored with our own message; "server": fetched).
 * messages.reminder_id: a draft made from a reminder carries its id into the body.
-* receipt_keys, receipt_cursors, reminder_answers, statistics_cache: new.
+* receipt_keys (per key and the server that published it), receipt_cursors,
+  reminder_answers (per user and reminder), statistics_cache: new.
 
 Revision ID: 0004_registry_side
 Revises: 0003_last_attempt_at
@@ -73,7 +74,7 @@ def upgrade() -> None:
         "receipt_keys",
         sa.Column("key_id", sa.String(32), primary_key=True),
         sa.Column("public_key", sa.String(100), nullable=False),
-        sa.Column("server_url", sa.String(500), nullable=False),
+        sa.Column("server_url", sa.String(500), primary_key=True),
         sa.Column("fetched_at", sa.DateTime(), nullable=False),
     )
     op.create_table(
@@ -85,8 +86,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "reminder_answers",
+        sa.Column("owner", sa.String(200), primary_key=True),
         sa.Column("reminder_id", sa.String(100), primary_key=True),
-        sa.Column("owner", sa.String(200), nullable=False),
         sa.Column("answer", sa.String(30), nullable=False),
         sa.Column("reason_blob", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
