@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
         "public demo key unless --receipt-key is given",
     )
     parser.add_argument(
+        "--demo-accounts-only",
+        action="store_true",
+        help="with --demo: the demo units and users only, without the national year "
+        "(benchmarks and quick trials)",
+    )
+    parser.add_argument(
         "--receipt-key",
         type=Path,
         help="Ed25519 private key (PEM) receipts are signed with (default: "
@@ -93,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         data_dir=args.data_dir or default_data_dir(),
         database_url=args.database_url,
         demo=args.demo,
-        demo_national=args.demo,
+        demo_national=args.demo and not args.demo_accounts_only,
         receipt_key_file=args.receipt_key,
         scheduled_jobs=not args.no_scheduled_jobs,
     )
