@@ -32,24 +32,28 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
-import io
 import json
 import os
-import pstats
 import random
-import signal
-import socket
-import sqlite3
-import ssl
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sync_profiles import (
+    ENGINE_PHASES,
+    SERVER_LOOP_PHASES,
+    SERVER_WORKER_PHASES,
+    UI_PHASES,
+    profiling_every_thread,
+    report_profile,
+    serve_profiled,
+)
+from sync_server import ServerProcess, isolate_environment
 
 DEMO_USER, DEMO_PASSWORD = "demo", "demo"  # made by the server's --demo data
 TICK_MS = 5  # the UI-thread timer that measures its own lateness
@@ -57,175 +61,7 @@ SETTLE_MS = 500  # after the UI saw the empty outbox: time for debounced reloads
 WINDOW_SETTLE_MS = 300  # after the window's first load, before the clock starts
 WINDOW_LOAD_TIMEOUT_S = 15.0
 STALL_LIMIT_MS = 50.0  # the contract: the sync never blocks the UI thread longer
-SERVER_START_TIMEOUT_S = 60.0
 SYNC_ENGINE_THREAD = "sync-engine"  # desktop_app.sync.engine names its thread so
-
-
-# -- environment ---------------------------------------------------------------------------
-
-
-def isolate_environment(home: Path) -> None:
-    """Keep the run away from the user's keyring, settings and data; before Qt or keyring load."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
-    for name in ("DATA", "CONFIG", "CACHE"):
-        os.environ[f"XDG_{name}_HOME"] = str(home / name.lower())
-    for name in ("REGISTRY_SERVER_URL", "REGISTRY_CA_BUNDLE", "REGISTRY_DATA_DIR"):
-        os.environ.pop(name, None)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# -- the server process ----------------------------------------------------------------------
-
-
-@dataclass
-class ServerProcess:
-    """`registry-server` in its own process on 127.0.0.1; `profile_dir` runs it under cProfile."""
-
-    data_dir: Path
-    log_path: Path
-    profile_dir: Path | None = None
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    @property
-    def ca_path(self) -> Path:
-        return self.data_dir / "tls" / "dev-ca.pem"
-
-    @property
-    def database(self) -> Path:
-        return self.data_dir / "registry.sqlite3"
-
-    def command(self) -> list[str]:
-        # Accounts only: the national demo year would add its receipts to every sync pass.
-        cli = [
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-            "--demo",
-            "--demo-accounts-only",
-            "--no-scheduled-jobs",
-        ]
-        if self.profile_dir is None:
-            return [sys.executable, "-m", "registry_server", *cli]
-        return [sys.executable, __file__, "--serve-profiled", str(self.profile_dir), "--", *cli]
-
-    def start(self) -> None:
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[1]
-            )
-        self._wait_until_healthy()
-
-    def _wait_until_healthy(self) -> None:
-        import httpx
-
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"The server stopped at start:\n{self.log_path.read_text()}")
-            try:
-                context = ssl.create_default_context(cafile=str(self.ca_path))
-                with httpx.Client(base_url=self.url, verify=context, timeout=5) as client:
-                    client.get("/api/v1/health").raise_for_status()
-                return
-            except (OSError, httpx.TransportError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"The server did not answer /api/v1/health in time:\n"
-                        f"{self.log_path.read_text()}"
-                    ) from None
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()  # uvicorn shuts down on SIGTERM (a profiled run dumps first)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def stored(self, message_ids: list[str]) -> int:
-        """How many of these messages the server's database holds, each with its receipt."""
-        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
-        try:
-            connection.execute("CREATE TEMP TABLE wanted (id TEXT PRIMARY KEY)")
-            connection.executemany("INSERT INTO wanted VALUES (?)", [(i,) for i in message_ids])
-            query = (
-                "SELECT count(*) FROM messages m JOIN receipts r ON r.message_id = m.message_id "
-                "WHERE m.message_id IN (SELECT id FROM wanted)"
-            )
-            return int(connection.execute(query).fetchone()[0])
-        finally:
-            connection.close()
-
-
-def serve_profiled(profile_dir: Path, cli_args: list[str]) -> int:
-    """Run `registry-server` under cProfile: its event loop (TLS, HTTP, routing, answers; and
-    the start-up) into server-loop.prof, the worker threads (where submissions are parsed,
-    checked and stored) into server-workers.prof, written when the server stops."""
-    from registry_server.cli import main as server_main
-
-    # uvicorn re-raises the SIGTERM it stopped on once it is done; the stats must be written
-    # before the process goes, so that second delivery is ignored.
-    signal.signal(signal.SIGTERM, lambda *_: None)
-    event_loop = cProfile.Profile()  # uvicorn's event loop runs in this thread
-    with profiling_every_thread() as workers:
-        event_loop.enable()
-        try:
-            code = server_main(cli_args)
-        finally:
-            event_loop.disable()
-    event_loop.dump_stats(profile_dir / "server-loop.prof")
-    if workers:
-        merged = pstats.Stats(workers[0])
-        for profile in workers[1:]:
-            merged.add(profile)
-        merged.dump_stats(profile_dir / "server-workers.prof")
-    return code
-
-
-@contextlib.contextmanager
-def profiling_every_thread(
-    only: Callable[[str], bool] = lambda _name: True,
-) -> Iterator[list[cProfile.Profile]]:
-    """cProfile in each thread started meanwhile whose name passes `only` (not in this one).
-
-    cProfile sees only the thread that enabled it, so each new thread enables its own on its
-    first profile event (threading.setprofile). Times are wall-clock: they include waiting for
-    the GIL and for the disk."""
-    profiles: list[cProfile.Profile] = []
-    lock = threading.Lock()
-
-    def start_in_this_thread(*_event: object) -> None:
-        sys.setprofile(None)
-        if not only(threading.current_thread().name):
-            return
-        profile = cProfile.Profile()
-        with lock:
-            profiles.append(profile)
-        profile.enable()
-
-    threading.setprofile(start_in_this_thread)
-    try:
-        yield profiles
-    finally:
-        threading.setprofile(None)  # type: ignore[arg-type]
-        for profile in profiles:
-            profile.disable()
 
 
 # -- the client ------------------------------------------------------------------------------
@@ -438,102 +274,6 @@ def report_engine_profile(profiles: list[Any], profile_dir: Path, run: SyncRun) 
 
 def batch_count(run: SyncRun) -> int:
     return max(1, len(run.counts) - 1)  # the first count is reported before any batch
-
-
-# -- profiles --------------------------------------------------------------------------------
-
-
-# (label, end of the file name, function name): where the time of one batch goes.
-_SQLITE_COMMIT = ("~", "<method 'commit' of 'sqlite3.Connection' objects>")
-ENGINE_PHASES = [
-    ("whole passes (_send_outbox)", "desktop_app/sync/engine.py", "_send_outbox"),
-    ("claim_outgoing", "local_cache/messages.py", "claim_outgoing"),
-    ("api.submit_batch (the request)", "desktop_app/sync/api_client.py", "submit_batch"),
-    ("  request JSON encode (httpx)", "httpx/_content.py", "encode_json"),
-    ("  TLS send", "~", "<method 'write' of '_ssl._SSLSocket' objects>"),
-    ("  waiting for the answer (TLS read)", "~", "<method 'read' of '_ssl._SSLSocket' objects>"),
-    ("  answer JSON decode", "httpx/_models.py", "json"),
-    ("  _item_result (per item)", "desktop_app/sync/api_client.py", "_item_result"),
-    ("_settle (record and publish)", "desktop_app/sync/engine.py", "_settle"),
-    ("  record_outcomes", "local_cache/messages.py", "record_outcomes"),
-    ("  count_unsent", "local_cache/messages.py", "count_unsent"),
-    ("  events published (EventBus.publish)", "desktop_app/events.py", "publish"),
-    ("SQLite commits (all)", *_SQLITE_COMMIT),
-]
-UI_PHASES = [
-    ("bridge: core events to signals", "ui/bridge.py", "_dispatch"),
-    ("background results delivered", "ui/workers.py", "_deliver"),
-    ("  model reloads applied (set_rows)", "ui/models/table_model.py", "set_rows"),
-    (
-        "    resets (proxy sort, views)",
-        "~",
-        "<method 'endResetModel' of 'PySide6.QtCore.QAbstractItemModel' objects>",
-    ),
-    ("    fit_columns (resizeColumnToContents)", "ui/views/common.py", "fit_columns"),
-    ("  OutboxModel.set_now", "ui/models/messages_model.py", "set_now"),
-    ("table cells read (RowTableModel.data)", "ui/models/table_model.py", "data"),
-]
-SERVER_WORKER_PHASES = [
-    ("token check (current_principal)", "registry_server/deps.py", "current_principal"),
-    ("_batch (route work off the loop)", "registry_server/routes/messages.py", "_batch"),
-    ("  parse_batch (JSON, key checks)", "registry_server/submission_parsing.py", "parse_batch"),
-    ("  canonical body + SHA-256", "registry_server/submissions.py", "canonical_and_sha"),
-    ("  check_body (shape, pydantic)", "registry_server/submission_parsing.py", "check_body"),
-    ("  _stored (keys already stored)", "registry_server/submission_batch.py", "_stored"),
-    ("  check_message (form version, rules)", "registry_server/submissions.py", "check_message"),
-    ("    validate", "desktop_app/forms/validation.py", "validate"),
-    ("  new_message (+ signing)", "registry_server/submissions.py", "new_message"),
-    ("  receipt_out", "registry_server/submissions.py", "receipt_out"),
-    ("  insert_new (messages, receipts)", "registry_server/submissions.py", "insert_new"),
-    ("  SQLite commits", *_SQLITE_COMMIT),
-]
-SERVER_LOOP_PHASES = [
-    ("post_batch (async route)", "registry_server/routes/messages.py", "post_batch"),
-    ("answer JSON (JSONResponse.render)", "starlette/responses.py", "render"),
-    ("TLS decrypt (sslproto._do_read)", "asyncio/sslproto.py", "_do_read"),
-    ("TLS encrypt (sslproto._do_write)", "asyncio/sslproto.py", "_do_write"),
-    ("HTTP parse (h11 next_event)", "h11/_connection.py", "next_event"),
-    ("HTTP write (h11 send)", "h11/_connection.py", "send"),
-]
-
-
-def report_profile(
-    title: str,
-    profiles: list[Any],
-    path: Path,
-    phases: list[tuple[str, str, str]] | None = None,
-    batches: int = 1,
-    top: int = 20,
-) -> None:
-    """Save the merged stats; print the phases' cumulative times and the top functions by own
-    time (wall-clock, with cProfile's overhead: compare shares, not absolute figures)."""
-    if not profiles:
-        print(f"\n== {title}: no profile was recorded")
-        return
-    stats = pstats.Stats(profiles[0])
-    for profile in profiles[1:]:
-        stats.add(profile)
-    stats.dump_stats(path)
-    if phases:
-        print(f"\n== {title}: phases, cumulative, {batches} batches ({path})")
-        table: dict[tuple, tuple] = stats.stats  # type: ignore[attr-defined]
-        for label, file_end, function in phases:
-            found = [
-                (calls, cumulative)
-                for (file, _line, name), (_cc, calls, _tt, cumulative, _callers) in table.items()
-                if name == function and file.endswith(file_end)
-            ]
-            calls = sum(c for c, _ in found)
-            seconds = sum(t for _, t in found)
-            print(
-                f"  {label:40s} {seconds * 1000:9.1f} ms {calls:7d} calls "
-                f"{seconds * 1000 / max(batches, 1):8.1f} ms/batch"
-            )
-    out = io.StringIO()
-    pstats.Stats(str(path), stream=out).sort_stats("tottime").print_stats(top)
-    body = out.getvalue()
-    print(f"\n== {title}: top {top} by own time")
-    print(body[body.find("   ncalls") :].rstrip())
 
 
 # -- main ------------------------------------------------------------------------------------
