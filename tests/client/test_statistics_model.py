@@ -1,10 +1,13 @@
 """Reading the statistics answer into typed objects, the target's verdict, and the core's CSV
-and PDF writers on an answer of realistic size (no Qt)."""
+and PDF writers (no Qt), on the answers the real statistics job gives the demo users on a
+national demo year."""
 
 from __future__ import annotations
 
+import copy
 import csv
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -12,24 +15,39 @@ from pypdf import PdfReader
 from desktop_app.statistics import Cell, StatisticsWording, Target, parse_statistics
 from desktop_app.statistics.csv_export import COLUMNS, write_statistics_csv
 from desktop_app.statistics.pdf_export import write_statistics_pdf
-from desktop_app.statistics.sample import sample_statistics
+from registry_server.demo.statistics_answers import demo_statistics_answers
+
+AS_OF = date(2026, 12, 6)
 
 
-def test_cells_target_and_period_are_read():
-    report = parse_statistics(sample_statistics(date(2026, 12, 5)))
-    assert report.as_of == date(2026, 12, 5)
+@pytest.fixture(scope="module")
+def answers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    return demo_statistics_answers(tmp_path_factory.mktemp("national"), AS_OF)
+
+
+@pytest.fixture
+def bergen(answers) -> dict[str, Any]:
+    """The oncology unit's answer: breast, lymphoid and sarcoma (a copy the test may change)."""
+    return copy.deepcopy(answers["bergen"])
+
+
+def test_cells_target_and_period_are_read(bergen):
+    report = parse_statistics(bergen)
+    assert report.as_of == AS_OF
     assert (report.period_from, report.period_to) == (date(2025, 12, 1), date(2026, 11, 30))
-    assert report.computed_at == datetime(2026, 12, 6, 2, 0, 3, tzinfo=UTC)
-    assert [r.registry for r in report.registries] == ["breast", "lymphoid", "childhood", "sarcoma"]
+    assert isinstance(report.computed_at, datetime) and report.computed_at.tzinfo is not None
+    assert [r.registry for r in report.registries] == ["breast", "lymphoid", "sarcoma"]
     breast = report.registry("breast")
     bcs = breast.indicator("breast.bcs_0_30")
     assert bcs.target == Target(85.0, 90.0, "higher")
     assert [p.month for p in bcs.trend][:2] == ["2025-12", "2026-01"]
     assert len(bcs.trend) == 12
+    raw = next(i for i in bergen["registries"][0]["indicators"] if i["by_hospital"])
     hospitals = breast.indicator("breast.operations_per_hospital").by_hospital
-    assert len(hospitals) == 62
-    assert any(h.cell.suppressed for h in hospitals)
-    assert report.unit.region_name == "Helse Sør-Øst"
+    assert [(h.code, h.cell.n) for h in hospitals] == [
+        (h["hospital_code"], h["cell"].get("n")) for h in raw["by_hospital"]
+    ]
+    assert report.unit.region_name == "Helse Vest"
 
 
 def test_a_damaged_or_partial_answer_reads_as_no_data_not_an_error():
@@ -78,15 +96,19 @@ def test_target_status(target, value, status):
     assert target.status(value) == status
 
 
-def test_default_registry_is_the_one_the_unit_reports_most_to():
-    payload = sample_statistics()
-    payload["registries"].reverse()  # order of the answer does not decide
-    assert parse_statistics(payload).default_registry() == "breast"
+def test_default_registry_is_the_one_the_unit_reports_most_to(bergen):
+    def received(block: dict) -> int:
+        counted = next(i for i in block["indicators"] if i["id"].endswith(".messages_received"))
+        return counted["values"]["unit"].get("n") or 0
+
+    most = max(bergen["registries"], key=received)["registry"]
+    bergen["registries"].reverse()  # order of the answer does not decide
+    assert parse_statistics(bergen).default_registry() == most
     assert parse_statistics({"registries": []}).default_registry() is None
 
 
-def test_wording_of_values_targets_and_cells():
-    report = parse_statistics(sample_statistics())
+def test_wording_of_values_targets_and_cells(bergen):
+    report = parse_statistics(bergen)
     w = StatisticsWording()
     bcs = report.registry("breast").indicator("breast.bcs_0_30")
     days = report.registry("breast").indicator("breast.referral_to_surgery")
@@ -99,8 +121,8 @@ def test_wording_of_values_targets_and_cells():
     assert w.cases(Cell(n=1200, numerator=1000, value=83.3)) == "1,000 / 1,200"
 
 
-def test_csv_of_a_full_registry_reads_back(tmp_path):
-    report = parse_statistics(sample_statistics())
+def test_csv_of_a_full_registry_reads_back(tmp_path, bergen):
+    report = parse_statistics(bergen)
     path = write_statistics_csv(report, "lymphoid", tmp_path / "lymphoid.csv", "nb")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: spreadsheets read UTF-8
     with path.open(encoding="utf-8-sig", newline="") as f:
@@ -119,9 +141,9 @@ def test_csv_of_a_full_registry_reads_back(tmp_path):
 
 
 def test_csv_in_norwegian_has_semicolons_and_decimal_commas_in_english_commas_and_dots(
-    tmp_path,
+    tmp_path, bergen
 ):
-    report = parse_statistics(sample_statistics())
+    report = parse_statistics(bergen)
     values = {}
     for lang, delimiter in (("nb", ";"), ("en", ",")):
         path = write_statistics_csv(report, "breast", tmp_path / f"{lang}.csv", lang)
@@ -132,13 +154,13 @@ def test_csv_in_norwegian_has_semicolons_and_decimal_commas_in_english_commas_an
         assert header == delimiter.join(COLUMNS)
         values[lang] = [r["value"] for r in rows if r["unit_of_measure"] == "percent"]
     fractions = [v for v in values["en"] if "." in v]
-    assert fractions, "the sample has percentages with decimals"
+    assert fractions, "the answer has percentages with decimals"
     assert values["nb"] == [v.replace(".", ",") for v in values["en"]]
     assert not any("." in v for v in values["nb"])
 
 
-def test_pdf_of_a_full_registry_has_every_indicator(tmp_path):
-    report = parse_statistics(sample_statistics())
+def test_pdf_of_a_full_registry_has_every_indicator(tmp_path, bergen):
+    report = parse_statistics(bergen)
     path = write_statistics_pdf(
         report, "breast", "Breast cancer", tmp_path / "b.pdf", fetched_at=datetime.now(UTC)
     )

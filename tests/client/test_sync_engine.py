@@ -31,16 +31,7 @@ from local_cache import Cache, MessageRecord, MessageState, Quarantine
 from tests.support.live_server import LiveServer
 
 from .conftest import Recorder, wait_for
-
-
-@pytest.fixture
-def bus() -> EventBus:
-    return EventBus()
-
-
-@pytest.fixture
-def recorder(bus: EventBus) -> Recorder:
-    return Recorder(bus)
+from .scripted_api import passes_done
 
 
 @pytest.fixture
@@ -291,15 +282,6 @@ def queue_many(cache: Cache, catalogue: Catalogue) -> Callable[[int], list[str]]
     return queue
 
 
-def _passes_done(recorder: Recorder) -> int:
-    ended, syncing = 0, False
-    for event in recorder.of(SyncStatusChanged):
-        if syncing and not event.status.syncing:
-            ended += 1
-        syncing = event.status.syncing
-    return ended
-
-
 def test_an_outbox_goes_in_batches_with_progress(
     cache: Cache,
     server: LiveServer,
@@ -310,7 +292,7 @@ def test_an_outbox_goes_in_batches_with_progress(
     ids = queue_many(25)
 
     engine = make_engine(interval_s=30.0, retry_s=0.2, batch_size=10)
-    wait_for(lambda: _passes_done(recorder) == 1)
+    wait_for(lambda: passes_done(recorder) == 1)
 
     assert {cache.messages.get(i).state for i in ids} == {MessageState.RECEIPTED}
     assert server.message_count() == 25
@@ -377,7 +359,7 @@ def test_cancel_ends_the_pass_after_the_batch_in_flight(
 
     bus.subscribe(cancel_on_first_receipt)
     engines.append(make_engine(interval_s=600.0, retry_s=600.0, batch_size=5))
-    wait_for(lambda: _passes_done(recorder) == 1)
+    wait_for(lambda: passes_done(recorder) == 1)
 
     states = [cache.messages.get(i) for i in ids]
     assert [r.state for r in states] == [MessageState.RECEIPTED] * 5 + [MessageState.QUEUED] * 15

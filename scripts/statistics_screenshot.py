@@ -1,12 +1,13 @@
 """Grab the Statistics page, in the real main window, to a PNG, from any statistics answer.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python -m ui.statistics.screenshot \\
+    .venv/bin/python scripts/statistics_screenshot.py \\
         [--payload ANSWER.json | --cache CACHE.sqlite3 --owner USER | --fetch URL --ca-bundle PEM \\
          --user demo --password demo] [--registry breast] [--indicator ID] [--lang en|nb] \\
         [--size 1280x900] [--out docs/statistics.png] [--save-payload ANSWER.json]
 
-Without a source it shows `desktop_app.statistics.sample.sample_statistics()`. `--fetch` signs in
-to a running registry server (e.g. the demo server) and takes the unit's answer from GET
+Without a source it makes a national demo year in a temporary folder and shows the answer the
+real statistics job gives --user (demo or bergen; about ten seconds). `--fetch` signs in to a
+running registry server (e.g. the demo server) and takes the unit's answer from GET
 /statistics. The window is built on a throw-away data folder, signed in offline (nothing is sent).
 """
 
@@ -42,9 +43,13 @@ def _payload(args: argparse.Namespace) -> tuple[dict[str, Any], datetime]:
         with ApiClient(args.fetch, ca_bundle=args.ca_bundle) as api:
             token = api.sign_in(args.user, args.password)["access_token"]
             return api.statistics(token), datetime.now(UTC)
-    from desktop_app.statistics.sample import sample_statistics
+    from registry_server.demo.statistics_answers import demo_statistics_answers
 
-    return sample_statistics(), datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="statistics-demo-") as folder:
+        answers = demo_statistics_answers(Path(folder))
+    if args.user not in answers:
+        sys.exit(f"No demo user {args.user}; the demo users are {', '.join(answers)}.")
+    return answers[args.user], datetime.now(UTC)
 
 
 def main(argv: list[str] | None = None) -> int:
