@@ -47,6 +47,8 @@ class MessageFacts:
     where: str  # ON_THIS_PC, OTHER_USER or ELSEWHERE
     values: Mapping[str, Any] = field(default_factory=dict, repr=False)
     # Our copy's SHA-256 is the receipt's: what is shown is exactly what the registry has.
+    # None: not checked (a list checks nothing per row: the outbox stores our own receipt only
+    # when it names the body sent, see desktop_app.sync.outcomes).
     copy_matches: bool | None = None
 
     def value(self, field_id: str) -> str:
@@ -64,8 +66,12 @@ class MessageFacts:
         return self.value("patient_name")
 
 
-def message_facts(receipt: ReceiptLike, viewer: str | None = None) -> MessageFacts:
-    """What `viewer` (the signed-in user; None: whoever's copy it is) may see of the message."""
+def message_facts(
+    receipt: ReceiptLike, viewer: str | None = None, *, check_copy: bool = True
+) -> MessageFacts:
+    """What `viewer` (the signed-in user; None: whoever's copy it is) may see of the message;
+    with `check_copy`, whether our copy hashes to the receipt's SHA-256 (one receipt printed,
+    not every row of a list on every reload)."""
     if receipt.local_owner is None:
         return MessageFacts(ELSEWHERE)
     if viewer is not None and receipt.local_owner != viewer:
@@ -74,6 +80,8 @@ def message_facts(receipt: ReceiptLike, viewer: str | None = None) -> MessageFac
     if not isinstance(body, dict):
         return MessageFacts(OTHER_USER if viewer is None else ELSEWHERE)
     values = body.get("values") if isinstance(body.get("values"), dict) else {}
+    if not check_copy:
+        return MessageFacts(ON_THIS_PC, values)
     try:
         matches = body_sha256(body) == receipt.body_sha256
     except (TypeError, ValueError):

@@ -157,7 +157,7 @@ class ReceiptsModel(RowTableModel):
         return row.record.receipt_id
 
     def make_row(self, record: ReceiptRecord) -> ReceiptRow:
-        facts = message_facts(record, self._owner)
+        facts = message_facts(record, self._owner, check_copy=False)
         verdict = verdict_of(record)
         received = parse_utc(record.received_at)
         patient, patient_tip = self._patient(facts)
@@ -183,12 +183,6 @@ class ReceiptsModel(RowTableModel):
             shown = " ".join(
                 p for p in (mask_identity_number(facts.patient_id), facts.patient_name) if p
             )
-            if not facts.copy_matches:
-                return shown, tr(
-                    _CONTEXT,
-                    "This computer's copy of the message is not the one the registry received "
-                    "(the SHA-256 differs).",
-                )
             return shown, ""
         if facts.where == ELSEWHERE:
             return tr(_CONTEXT, "Sent from another computer"), tr(
