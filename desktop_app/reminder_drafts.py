@@ -13,12 +13,12 @@ What the reminder knows goes into the fields of the form it asks for, when the f
 
 from __future__ import annotations
 
-import datetime
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from desktop_app.forms import FormDefinition
+from desktop_app.forms.dates import date_value
 from desktop_app.forms.text import fill, localized
 from desktop_app.reminder_rules import ReminderRules, shipped_rules
 
@@ -96,10 +96,8 @@ def _trigger_event(reminder: Mapping[str, Any], rules: ReminderRules | None) -> 
 
 
 def _date(value: object) -> str | None:
-    try:
-        return datetime.date.fromisoformat(str(value)).isoformat() if value else None
-    except ValueError:
-        return None
+    day = date_value(value)
+    return day.isoformat() if day else None
 
 
 def _top_level(definition: FormDefinition, field_id: str) -> bool:

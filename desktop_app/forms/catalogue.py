@@ -143,6 +143,19 @@ class Catalogue:
             current = following
         return Migration(moved, current.version, changes)
 
+    def current_values(
+        self, values: Mapping[str, Any], registry: str, form: str, version: int
+    ) -> Mapping[str, Any]:
+        """A stored message's answers as the newest version names them, for code that reads
+        many messages by field id (reminder rules, statistics): an older version's moved by
+        its migrations, others as they are (also when the form is not in the catalogue)."""
+        try:
+            if version >= self.latest(registry, form).version:
+                return values
+            return self.migrate(values, registry, form, version).values
+        except KeyError:
+            return values
+
     def accepted_until(self, registry: str, form: str, version: int) -> datetime.date | None:
         """The last day an older version is accepted: the `previous_accepted_until` of the
         version after it. None for the latest version (no end) and when none is declared

@@ -12,16 +12,16 @@ numbers and ISO dates ("YYYY-MM-DD") with dates; any other pairing is false.
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from .dates import date_value
 
 Condition = Mapping[str, Any]
 
 COMPARISON_OPS = frozenset({"eq", "ne", "in", "not_in", "lt", "le", "gt", "ge"})
 PRESENCE_OPS = frozenset({"answered", "not_answered"})
 OPS = COMPARISON_OPS | PRESENCE_OPS
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def is_answered(value: object) -> bool:
@@ -87,12 +87,7 @@ def _orderable(value: object) -> float | datetime.date | None:
         return None
     if isinstance(value, int | float):
         return float(value)
-    if isinstance(value, str) and _DATE.match(value):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
+    return date_value(value)
 
 
 def condition_fields(condition: Condition) -> tuple[str, ...]:

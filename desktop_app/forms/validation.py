@@ -10,11 +10,10 @@ from collections import ChainMap
 from collections.abc import Mapping
 
 from .conditions import evaluate_condition, is_answered
+from .dates import date_value
 from .identity import identity_number_problem
 from .issues import ERROR, Issue
 from .model import CheckDef, FieldDef, FormDefinition
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def validate(
@@ -207,11 +206,8 @@ def _with_unit(number: float, unit: str) -> str:
 
 
 def _date(f: FieldDef, value: object, today: datetime.date) -> Problem | None:
-    if not isinstance(value, str) or not _DATE.match(value):
-        return "date.invalid", {}
-    try:
-        day = datetime.date.fromisoformat(value)
-    except ValueError:
+    day = date_value(value)
+    if day is None:
         return "date.invalid", {}
     if f.not_in_future and day > today:
         return "date.in_future", {"date": value, "today": today.isoformat()}

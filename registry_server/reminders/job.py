@@ -26,26 +26,32 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, Table, and_, func, insert, or_, select
+from sqlalchemy import Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.forms import Catalogue, evaluate_condition
 from desktop_app.reminder_rules import ReminderRules, Rule, shipped_rules
-from registry_server.local_time import local_date
 from registry_server.models import ExpectedCase, Message, Reminder, utcnow
 from registry_server.reminders.expected import route_unrouted
+from registry_server.reminders.job_reads import (
+    SentIndex,
+    by_trigger_form,
+    due_cases,
+    existing_keys,
+    owed_messages,
+    sent_index,
+    trigger_date,
+    trigger_messages,
+)
 from registry_server.reminders.resolution import Answering, resolve_answered
 
 log = logging.getLogger(__name__)
 
 _REMINDERS: Table = Reminder.__table__  # type: ignore[assignment]
-# (unit id, registry, form, patient id) -> the registry's local date the newest such message
-# was received on: a message matches a trigger whose clinical date is on or before it.
-SentIndex = dict[tuple[int, str, str, str], datetime.date]
 # Messages received this long before the job started are resolved against its new reminders
 # too (`_resolve_since`); see there.
 RESOLVE_OVERLAP = datetime.timedelta(days=1)
@@ -66,14 +72,14 @@ def compute_reminders(
         plan = _Plan(
             rules,
             today,
-            _existing_keys(session),
-            _sent_index(session, rules),
-            _owed(session),
+            existing_keys(session),
+            sent_index(session, rules),
+            owed_messages(session),
         )
         for rule in rules.event_rules():
-            plan.from_cases(rule, _cases(session, rule, today))
-        for (registry, form), group in _by_trigger_form(rules.message_rules()).items():
-            plan.from_messages(group, _trigger_messages(session, registry, form))
+            plan.from_cases(rule, due_cases(session, rule, today))
+        for (registry, form), group in by_trigger_form(rules.message_rules()).items():
+            plan.from_messages(group, trigger_messages(session, catalogue, registry, form))
     with session_factory.begin() as session:
         if plan.rows:
             session.execute(insert(_REMINDERS), plan.rows)
@@ -157,7 +163,7 @@ class _Plan:
             if not waiting:
                 continue
             self.counts["bodies"] += 1
-            values = _values(message.body)
+            values = message.values()
             for rule in waiting:
                 self._from_message(rule, keys[rule.id], message, values)
 
@@ -166,7 +172,7 @@ class _Plan:
         assert trigger is not None
         if trigger.condition is not None and not evaluate_condition(trigger.condition, values):
             return
-        event_date = _trigger_date(values, trigger.date_field, trigger.group)
+        event_date = trigger_date(values, trigger.date_field, trigger.group)
         if event_date is None:
             return
         if event_date + datetime.timedelta(days=rule.remind_after_days) > self.today:
@@ -247,127 +253,6 @@ class _Plan:
                 "event_date": event_date,
             }
         )
-
-
-def _owed(session: Session) -> set[tuple[int, str, str, str]]:
-    rows = session.execute(
-        select(Reminder.unit_id, Reminder.registry_code, Reminder.form, Reminder.patient_id).where(
-            Reminder.resolved_at.is_(None), Reminder.patient_id.is_not(None)
-        )
-    )
-    return {(unit, registry, form, patient) for unit, registry, form, patient in rows}
-
-
-def _existing_keys(session: Session) -> set[str]:
-    return set(session.scalars(select(Reminder.dedup_key).where(Reminder.dedup_key.is_not(None))))
-
-
-def _sent_index(session: Session, rules: ReminderRules) -> SentIndex:
-    """The day the newest message per unit, registry, form and patient was received, for the
-    forms rules owe."""
-    owed = {(rule.registry, rule.form) for rule in rules.rules}
-    rows = session.execute(
-        select(
-            Message.unit_id,
-            Message.registry_code,
-            Message.form,
-            Message.patient_id,
-            # As text on SQLite (parsed below with fromisoformat, far faster than the
-            # DateTime type's parser over 20,000 rows); a datetime from PostgreSQL.
-            func.max(Message.received_at, type_=String),
-        )
-        .where(
-            Message.patient_id.is_not(None),
-            Message.registry_code.in_({registry for registry, _ in owed}),
-            Message.form.in_({form for _, form in owed}),
-        )
-        .group_by(Message.unit_id, Message.registry_code, Message.form, Message.patient_id)
-    )
-    index: SentIndex = {}
-    for unit_id, registry, form, patient_id, newest in rows:
-        if (registry, form) in owed:
-            index[(unit_id, registry, form, patient_id)] = local_date(_utc(newest))
-    return index
-
-
-def _utc(moment: datetime.datetime | str) -> datetime.datetime:
-    """max(received_at): the stored text (SQLite, UTC without an offset) or a datetime."""
-    if isinstance(moment, str):
-        moment = datetime.datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
-
-
-def _cases(session: Session, rule: Rule, today: datetime.date) -> Iterator[Any]:
-    latest = today - datetime.timedelta(days=rule.remind_after_days)
-    return iter(
-        session.execute(
-            select(
-                ExpectedCase.id,
-                ExpectedCase.unit_id,
-                ExpectedCase.patient_id,
-                ExpectedCase.case_id,
-                ExpectedCase.patient_name,
-                ExpectedCase.event_date,
-                ExpectedCase.source,
-            ).where(
-                ExpectedCase.registry_code == rule.registry,
-                ExpectedCase.event == rule.event,
-                ExpectedCase.unit_id.is_not(None),
-                ExpectedCase.event_date <= latest,
-            )
-        ).all()
-    )
-
-
-def _by_trigger_form(rules: list[Rule]) -> dict[tuple[str, str], list[Rule]]:
-    groups: dict[tuple[str, str], list[Rule]] = {}
-    for rule in rules:
-        assert rule.message is not None
-        groups.setdefault((rule.registry, rule.message.form), []).append(rule)
-    return groups
-
-
-def _trigger_messages(session: Session, registry: str, form: str) -> Iterator[Any]:
-    return iter(
-        session.execute(
-            select(
-                Message.id,
-                Message.message_id,
-                Message.unit_id,
-                Message.patient_id,
-                Message.body,
-            ).where(Message.registry_code == registry, Message.form == form)
-        ).all()
-    )
-
-
-def _values(body: str) -> dict:
-    try:
-        values = json.loads(body).get("values")
-    except (ValueError, AttributeError):
-        return {}
-    return values if isinstance(values, dict) else {}
-
-
-def _trigger_date(values: dict, date_field: str, group: str | None) -> datetime.date | None:
-    """The date that starts the clock: the field, or for a row field the earliest date among
-    the group's rows."""
-    if group is None:
-        return _date(values.get(date_field))
-    rows = values.get(group)
-    if not isinstance(rows, list):
-        return None
-    dates = [d for row in rows if isinstance(row, dict) and (d := _date(row.get(date_field)))]
-    return min(dates, default=None)
-
-
-def _date(value: object) -> datetime.date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def _resolve_since(session: Session, since: datetime.datetime) -> int:

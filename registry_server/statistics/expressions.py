@@ -16,25 +16,19 @@ earlier in the same indicator. Dates are ISO strings ("YYYY-MM-DD") as in the me
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from desktop_app.forms import DefinitionError, age_at, condition_fields, evaluate_condition
 from desktop_app.forms.conditions import condition_problems
+from desktop_app.forms.dates import date_value
 
 # (the case's values and derived names so far, the patient's identity number) -> value
 Expression = Callable[[Mapping[str, Any], "str | None"], Any]
 PICKS = ("earliest", "count")
 
 
-def as_date(value: object) -> datetime.date | None:
-    if not isinstance(value, str) or len(value) != 10:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        return None
+as_date = date_value  # a form's date answer
 
 
 def read_expression(data: object, refs: Any, where: str) -> Expression:

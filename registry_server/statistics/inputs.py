@@ -7,7 +7,6 @@ Places: a unit's hospital is `Unit.hospital_code`; a hospital's health region is
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 from collections.abc import Mapping
@@ -82,15 +81,11 @@ class StoredMessage:
         migration declares (renamed fields keep counting)."""
         if self._values is None:
             values = json.loads(self.body).get("values") or {}
-            try:
-                latest = catalogue.latest(self.registry, self.form).version
-            except KeyError:
-                latest = self.version
-            if self.version < latest:
-                with contextlib.suppress(KeyError):
-                    moved = catalogue.migrate(values, self.registry, self.form, self.version)
-                    values = moved.values
-            self._values = values if isinstance(values, dict) else {}
+            if not isinstance(values, dict):
+                values = {}
+            self._values = dict(
+                catalogue.current_values(values, self.registry, self.form, self.version)
+            )
         return self._values
 
 
