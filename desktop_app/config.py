@@ -17,6 +17,8 @@ from typing import Any
 
 import platformdirs
 
+from local_cache.user_keys import KdfCost
+
 APP_NAME = "registry-desktop"
 SETTINGS_FILE_NAME = "settings.json"
 
@@ -27,6 +29,11 @@ ENV_VARS: dict[str, str] = {
     "REGISTRY_DATA_DIR": "data_dir",
     "REGISTRY_USE_SYSTEM_TRUST": "use_system_trust",
     "REGISTRY_ALLOW_INSECURE_HTTP": "allow_insecure_http",
+    "REGISTRY_IDLE_LOCK_MINUTES": "idle_lock_minutes",
+    # The demo and the test suite (headless, no desktop keyring) set these; never a ward PC.
+    "REGISTRY_ALLOW_PLAINTEXT_KEYRING": "allow_plaintext_keyring",
+    "REGISTRY_KDF_TIME_COST": "kdf_time_cost",
+    "REGISTRY_KDF_MEMORY_KIB": "kdf_memory_kib",
 }
 
 # The server takes at most this many messages per batch request (ServerSettings.max_batch_items).
@@ -59,6 +66,15 @@ class Settings:
     request_timeout_s: float = 15.0  # per request to the server (a batch of 100 included)
     autosave_debounce_ms: int = 400
     language: str = "en"
+    # Minutes without keyboard or mouse input before the window locks (0: never).
+    idle_lock_minutes: float = 10.0
+    # A keyring that stores secrets in a plain file (keyrings.alt's PlaintextKeyring) is
+    # refused unless this is set: for the demo and tests on machines without a desktop keyring.
+    allow_plaintext_keyring: bool = False
+    # Argon2id costs of the key that seals each clinician's keys (local_cache.user_keys);
+    # the defaults take about 0.3 s. Lowered only by the test suite.
+    kdf_time_cost: int = 3
+    kdf_memory_kib: int = 96 * 1024
 
     def __post_init__(self) -> None:
         if not 1 <= self.sync_batch_size <= MAX_SYNC_BATCH_SIZE:
@@ -69,6 +85,17 @@ class Settings:
         for name in ("request_timeout_s", "sync_interval_s", "outbox_age_warning_minutes"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"The setting {name} must be more than 0.")
+        if self.idle_lock_minutes < 0:
+            raise SettingsError("The setting idle_lock_minutes must be 0 (never) or more.")
+        if self.kdf_time_cost < 1 or self.kdf_memory_kib < 8:
+            raise SettingsError(
+                "The settings kdf_time_cost (at least 1) and kdf_memory_kib (at least 8) "
+                "are too low."
+            )
+
+    @property
+    def kdf_cost(self) -> KdfCost:
+        return KdfCost(time_cost=self.kdf_time_cost, memory_kib=self.kdf_memory_kib)
 
     @property
     def cache_path(self) -> Path:

@@ -58,14 +58,17 @@ class FormUnavailableError(KeyError):
 
 
 class DraftService:
-    def __init__(self, cache: Any, catalogue: Catalogue, autosaver: Any) -> None:
+    """One clinician's drafts (`owner`): another user's message is unknown here (KeyError),
+    also over a cache that is not bound to the owner (tools, tests)."""
+
+    def __init__(self, cache: Any, catalogue: Catalogue, autosaver: Any, owner: str) -> None:
         self.cache = cache
         self.catalogue = catalogue
         self.autosaver = autosaver
+        self.owner = owner
 
     def new_draft(
         self,
-        owner: str,
         registry: str,
         form: str,
         values: dict | None = None,
@@ -85,12 +88,11 @@ class DraftService:
             values = with_defaults(values, defaults)
         first = {k: v for k, v in (values or {}).items() if definition.has_field(k)}
         return self.cache.messages.create_draft(
-            owner, registry, form, definition.version, first, reminder_id=reminder_id
+            self.owner, registry, form, definition.version, first, reminder_id=reminder_id
         )
 
     def new_draft_for_reminder(
         self,
-        owner: str,
         reminder: Mapping[str, Any],
         *,
         session: SessionLike | None = None,
@@ -106,7 +108,6 @@ class DraftService:
         definition = self.catalogue.latest(registry, form)
         values = reminder_values(reminder, definition, lang)
         return self.new_draft(
-            owner,
             registry,
             form,
             values,
@@ -115,12 +116,10 @@ class DraftService:
             reminder_id=str(reminder.get("id") or "") or None,
         )
 
-    def existing_reports(
-        self, owner: str, registry: str, form: str, patient_id: str | None
-    ) -> ExistingReports:
+    def existing_reports(self, registry: str, form: str, patient_id: str | None) -> ExistingReports:
         """find_existing, with the date the registry received the one to offer (its
         receipt's, read without decoding anything). Reads the cache: not on the GUI thread."""
-        records = self.find_existing(owner, registry, form, patient_id)
+        records = self.find_existing(registry, form, patient_id)
         if not records:
             return ExistingReports([])
         offered = ExistingReports(records).offered
@@ -130,14 +129,14 @@ class DraftService:
         return ExistingReports(records, received)
 
     def find_existing(
-        self, owner: str, registry: str, form: str, patient_id: str | None
+        self, registry: str, form: str, patient_id: str | None
     ) -> list[MessageRecord]:
         """The owner's drafts, unsent and receipted messages of this form for this patient,
         newest changed first (empty when there is no number to match on)."""
         if not patient_id or not patient_id.strip():
             return []
         return self.cache.messages.find_by_patient(
-            owner, registry, form, patient_id, states=EXISTING_STATES
+            self.owner, registry, form, patient_id, states=EXISTING_STATES
         )
 
     def open(self, message_id: str) -> tuple[MessageRecord, FormDefinition]:
@@ -156,12 +155,13 @@ class DraftService:
         Only drafts move: a queued or receipted message stays on the version it was sent
         with. Without a migration path a draft opens on its own version; only when that
         version is not installed either is FormUnavailableError raised (values untouched)."""
-        record = self._moved_if_needed(self.cache.messages.get(message_id))
+        record = self._moved_if_needed(self._own(message_id))
         return record, self._definition(record), _changes_of(record)
 
     def acknowledge_changes(self, message_id: str) -> None:
         """The user has checked what moving the draft changed: stop showing it (the answers
         a move removed are then gone for good)."""
+        self._own(message_id)
         self.cache.messages.clear_migration_changes(message_id)
 
     def _moved_if_needed(self, record: MessageRecord) -> MessageRecord:
@@ -193,7 +193,7 @@ class DraftService:
         except InvalidTransition:
             # Someone else (another window, the sync engine) changed it first: show it as now.
             log.info("Draft changed while being moved to a new form version; reopened as it is")
-            return self.cache.messages.get(record.id)
+            return self._own(record.id)
         log.info(
             "Draft moved from form version %s to %s (%d changes)",
             record.form_version,
@@ -232,6 +232,17 @@ class DraftService:
             body["reminder_id"] = record.reminder_id
         self.cache.messages.submit(message_id, body)
         return issues
+
+    def _own(self, message_id: str) -> MessageRecord:
+        record = self.cache.messages.get(message_id)
+        if record.owner != self.owner:
+            raise KeyError(message_id)
+        return record
+
+    def delete(self, message_id: str) -> None:
+        """Delete the owner's draft (KeyError for another user's)."""
+        self._own(message_id)
+        self.cache.messages.delete_draft(message_id)
 
     def _definition(self, record: MessageRecord) -> FormDefinition:
         try:

@@ -18,13 +18,16 @@ from local_cache.receipts import ReceiptRepository
 from local_cache.reminder_answers import ReminderAnswerRepository
 from local_cache.reminders import ReminderRepository
 from local_cache.statistics import StatisticsRepository
+from local_cache.user_keys import KdfCost, UserKeyRepository
 from local_cache.users import LocalUserRepository
 
 
 class Cache:
     """The repositories over one cache file; safe to share between threads."""
 
-    def __init__(self, engine: Engine, codec: PayloadCodec) -> None:
+    def __init__(
+        self, engine: Engine, codec: PayloadCodec, kdf_cost: KdfCost | None = None
+    ) -> None:
         self._engine = engine
         self.path = Path(engine.url.database or "")
         self.messages = MessageRepository(engine, codec)
@@ -33,7 +36,8 @@ class Cache:
         self.reminder_answers = ReminderAnswerRepository(engine, codec)
         self.receipt_keys = ReceiptKeyRepository(engine)
         self.statistics = StatisticsRepository(engine)
-        self.users = LocalUserRepository(engine)
+        self.user_keys = UserKeyRepository(engine, kdf_cost)
+        self.users = LocalUserRepository(engine, self.user_keys)
 
     @property
     def engine(self) -> Engine:
@@ -44,7 +48,12 @@ class Cache:
         self._engine.dispose()
 
 
-def open_cache(path: str | os.PathLike[str], codec: PayloadCodec | None = None) -> Cache:
+def open_cache(
+    path: str | os.PathLike[str],
+    codec: PayloadCodec | None = None,
+    *,
+    kdf_cost: KdfCost | None = None,
+) -> Cache:
     """Open (creating and migrating as needed) the cache file at `path`."""
     path = Path(path)
     try:
@@ -55,6 +64,7 @@ def open_cache(path: str | os.PathLike[str], codec: PayloadCodec | None = None) 
             f"The data folder {path.parent} cannot be created ({error.strerror}). "
             "Choose a folder you may write to, or ask IT support."
         ) from error
+    _private_file(path)
     engine = make_engine(path)
     try:
         upgrade_to_head(engine)
@@ -67,4 +77,17 @@ def open_cache(path: str | os.PathLike[str], codec: PayloadCodec | None = None) 
     except BaseException:
         engine.dispose()
         raise
-    return Cache(engine, codec or JsonPayloadCodec())
+    return Cache(engine, codec or JsonPayloadCodec(), kdf_cost)
+
+
+def _private_file(path: Path) -> None:
+    """Create the cache file readable by this user only (SQLite gives its -wal and -shm files
+    the same mode), and narrow an existing one."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
+    except OSError as error:
+        raise CacheError(
+            f"The local data file {path} cannot be created ({error.strerror}). "
+            "Choose a folder you may write to, or ask IT support."
+        ) from error

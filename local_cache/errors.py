@@ -22,3 +22,28 @@ class InvalidTransition(CacheError):
             f"The message cannot be {action} because it is {state} now. "
             "Reopen it from the list to see its current state."
         )
+
+
+class CacheLocked(CacheError):
+    """A payload needs the clinician's data key, which is dropped while the screen is locked."""
+
+    key = "cache.locked"
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        super().__init__(f"{column} needs the data key; the session is locked")
+
+
+class PayloadRefused(CacheError):
+    """A stored payload does not decrypt under this user's key for this record: changed on
+    disk, copied from another row, or another user's. It is refused, never shown."""
+
+    key = "cache.payload_refused"
+
+    def __init__(self, context: str) -> None:
+        self.context = context
+        super().__init__(f"A stored payload was refused ({context.split('|', 1)[0]})")
+
+
+class NotOwner(KeyError):
+    """A record exists but belongs to another user of this computer (handled as unknown)."""

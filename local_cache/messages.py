@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
 
 from local_cache.codec import PayloadCodec
+from local_cache.crypto import payload_context
 from local_cache.database import read_transaction, write_transaction
-from local_cache.errors import InvalidTransition
+from local_cache.errors import InvalidTransition, NotOwner
 from local_cache.message_records import (
     MessageRecord,
     MessageState,
@@ -33,6 +34,7 @@ from local_cache.message_records import (
     ReturnToDraft,
 )
 from local_cache.outbox import OutboxTransitions
+from local_cache.owned import check_binding, owner_for
 from local_cache.schema import messages as t
 from local_cache.schema import utc_now
 
@@ -56,11 +58,22 @@ def _without_spaces(value: object) -> str:
 
 
 class MessageRepository(OutboxTransitions):
-    """Drafts and reading here; the outbox transitions in local_cache.outbox."""
+    """Drafts and reading here; the outbox transitions in local_cache.outbox.
 
-    def __init__(self, engine: Engine, codec: PayloadCodec) -> None:
+    Bound to an `owner` (local_cache.user_cache.UserCache, the signed-in clinician's), every
+    call checks it: another user's message is unknown (NotOwner, a KeyError), and an owner
+    argument that is not the bound one is refused. Unbound (tools, tests, start-up) it serves
+    every owner with a plain codec; an encrypting codec is only ever bound."""
+
+    def __init__(self, engine: Engine, codec: PayloadCodec, owner: str | None = None) -> None:
+        check_binding(codec, owner)
         self._engine = engine
         self._codec = codec
+        self._owner = owner
+
+    @property
+    def owner(self) -> str | None:
+        return self._owner
 
     # --- drafts -------------------------------------------------------------------------------
 
@@ -74,8 +87,10 @@ class MessageRepository(OutboxTransitions):
         *,
         reminder_id: str | None = None,
     ) -> MessageRecord:
+        owner = self._owner_for(owner)
         now = utc_now()
         message_id = str(uuid.uuid4())
+        values = dict(values or {})
         with write_transaction(self._engine) as conn:
             conn.execute(
                 insert(t).values(
@@ -85,7 +100,10 @@ class MessageRepository(OutboxTransitions):
                     form=form,
                     form_version=form_version,
                     state=MessageState.DRAFT.value,
-                    values_blob=self._codec.encode(dict(values or {})),
+                    values_blob=self._codec.encode(
+                        values, payload_context("messages.values", owner, message_id)
+                    ),
+                    patient_key=self._patient_key(values),
                     body_blob=None,
                     idempotency_key=None,
                     server_issues_blob=None,
@@ -101,7 +119,8 @@ class MessageRepository(OutboxTransitions):
             return self._get(conn, message_id)
 
     def save_values(self, message_id: str, values: dict) -> None:
-        blob = self._codec.encode(values)  # encode first: a bad value never opens a transaction
+        # Encode first: a bad value never opens a transaction.
+        blob = self._codec.encode(values, self._context("messages.values", message_id))
         with write_transaction(self._engine) as conn:
             self._transition(
                 conn,
@@ -109,6 +128,7 @@ class MessageRepository(OutboxTransitions):
                 {MessageState.DRAFT},
                 "edited",
                 values_blob=blob,
+                patient_key=self._patient_key(values),
             )
 
     def migrate_draft(
@@ -128,7 +148,8 @@ class MessageRepository(OutboxTransitions):
         overwritten. `from_version`, when given, must still be the draft's version, so two
         windows opening the same draft cannot migrate it twice.
         """
-        blob = self._codec.encode(values)  # encode first: a bad value never opens a transaction
+        # Encode first: a bad value never opens a transaction.
+        blob = self._codec.encode(values, self._context("messages.values", message_id))
         new_changes = [dict(c) for c in changes or []]
         action = "moved to a new form version"
         with write_transaction(self._engine) as conn:
@@ -138,7 +159,7 @@ class MessageRepository(OutboxTransitions):
             ).one()
             if from_version is not None and row.form_version != from_version:
                 raise InvalidTransition(message_id, f"on form version {row.form_version}", action)
-            kept = self._changes(row.migration_changes_blob)
+            kept = self._changes(row.migration_changes_blob, message_id)
             return self._transition(
                 conn,
                 message_id,
@@ -146,7 +167,8 @@ class MessageRepository(OutboxTransitions):
                 action,
                 form_version=int(form_version),
                 values_blob=blob,
-                migration_changes_blob=self._changes_blob(kept + new_changes),
+                patient_key=self._patient_key(values),
+                migration_changes_blob=self._changes_blob(kept + new_changes, message_id),
             )
 
     def clear_migration_changes(self, message_id: str) -> None:
@@ -156,7 +178,9 @@ class MessageRepository(OutboxTransitions):
         `updated_at` stays as it was. KeyError for an unknown message."""
         with write_transaction(self._engine) as conn:
             result = conn.execute(
-                update(t).where(t.c.id == message_id).values(migration_changes_blob=None)
+                update(t)
+                .where(t.c.id == message_id, *self._owned())
+                .values(migration_changes_blob=None)
             )
             if result.rowcount == 0:
                 raise KeyError(message_id)
@@ -183,7 +207,7 @@ class MessageRepository(OutboxTransitions):
 
         Without ``with_body`` each record's ``body`` is None: lists that only show messages
         (the outbox, reloaded during a sync) skip reading and decoding the frozen bodies."""
-        query = select(t).where(t.c.owner == owner)
+        query = select(t).where(t.c.owner == self._owner_for(owner))
         if states is not None:
             query = query.where(t.c.state.in_([MessageState(s).value for s in states]))
         query = query.order_by(t.c.updated_at.desc(), t.c.created_at.desc(), t.c.id)
@@ -199,24 +223,31 @@ class MessageRepository(OutboxTransitions):
         states: Iterable[MessageState | str] | None = None,
     ) -> list[MessageRecord]:
         """The owner's messages of one form whose `patient_id` answer is `patient_id` (spaces
-        ignored), newest updated first. The number sits in the encoded values, so the rows of
-        the form are decoded here, where the codec is, and compared in Python."""
+        ignored), newest updated first. Found by the keyed hash of the number stored beside
+        the encrypted values (`patient_key`), so only the matching rows are decrypted."""
         wanted = _without_spaces(patient_id)
         if not wanted:
             return []
-        query = select(t).where(t.c.owner == owner, t.c.registry == registry, t.c.form == form)
+        query = select(t).where(
+            t.c.owner == self._owner_for(owner),
+            t.c.registry == registry,
+            t.c.form == form,
+            t.c.patient_key == self._codec.patient_key(wanted),
+        )
         if states is not None:
             query = query.where(t.c.state.in_([MessageState(s).value for s in states]))
         query = query.order_by(t.c.updated_at.desc(), t.c.created_at.desc(), t.c.id)
         with read_transaction(self._engine) as conn:
             records = [self._record(row) for row in conn.execute(query)]
+        # The hash narrows; the decrypted answer decides (a hash of another user's key never
+        # matches, and a changed row is refused when decrypted).
         return [r for r in records if _without_spaces(r.values.get("patient_id")) == wanted]
 
     def count_unsent(self, owner: str) -> int:
         query = (
             select(func.count())
             .select_from(t)
-            .where(t.c.owner == owner, t.c.state.in_([s.value for s in _UNSENT]))
+            .where(t.c.owner == self._owner_for(owner), t.c.state.in_([s.value for s in _UNSENT]))
         )
         with read_transaction(self._engine) as conn:
             return int(conn.execute(query).scalar_one())
@@ -239,26 +270,48 @@ class MessageRepository(OutboxTransitions):
     def _require_state(
         self, conn: Connection, message_id: str, allowed: set[MessageState], action: str
     ) -> None:
-        state = conn.execute(select(t.c.state).where(t.c.id == message_id)).scalar_one_or_none()
-        if state is None:
+        row = conn.execute(select(t.c.state, t.c.owner).where(t.c.id == message_id)).one_or_none()
+        if row is None:
             raise KeyError(message_id)
+        if self._owner is not None and row.owner != self._owner:
+            raise NotOwner(message_id)
+        state = row.state
         if MessageState(state) not in allowed:
             raise InvalidTransition(message_id, state, action)
 
     def _get(self, conn: Connection, message_id: str) -> MessageRecord:
-        row = conn.execute(select(t).where(t.c.id == message_id)).one_or_none()
+        row = conn.execute(select(t).where(t.c.id == message_id, *self._owned())).one_or_none()
         if row is None:
             raise KeyError(message_id)
         return self._record(row)
 
-    def _changes(self, blob: bytes | None) -> list[dict]:
-        return [] if blob is None else list(self._codec.decode(blob))
+    def _owner_for(self, owner: str | None) -> str:
+        return owner_for(self._owner, owner)
 
-    def _changes_blob(self, changes: list[dict]) -> bytes | None:
-        return self._codec.encode(changes) if changes else None
+    def _owned(self) -> tuple[Any, ...]:
+        return () if self._owner is None else (t.c.owner == self._owner,)
+
+    def _context(self, column: str, message_id: str, owner: str | None = None) -> str:
+        return payload_context(column, owner or self._owner or "", message_id)
+
+    def _patient_key(self, values: dict) -> str | None:
+        number = _without_spaces(values.get("patient_id"))
+        return self._codec.patient_key(number) if number else None
+
+    def _changes(self, blob: bytes | None, message_id: str, owner: str | None = None) -> list[dict]:
+        if blob is None:
+            return []
+        return list(self._codec.decode(blob, self._context("messages.changes", message_id, owner)))
+
+    def _changes_blob(self, changes: list[dict], message_id: str) -> bytes | None:
+        if not changes:
+            return None
+        return self._codec.encode(changes, self._context("messages.changes", message_id))
 
     def _record(self, row: Row[Any], *, with_body: bool = True) -> MessageRecord:
-        decode = self._codec.decode
+        def decode(blob: bytes, column: str) -> Any:
+            return self._codec.decode(blob, payload_context(column, row.owner, row.id))
+
         return MessageRecord(
             id=row.id,
             owner=row.owner,
@@ -266,17 +319,25 @@ class MessageRepository(OutboxTransitions):
             form=row.form,
             form_version=row.form_version,
             state=MessageState(row.state),
-            values=decode(row.values_blob),
-            body=None if row.body_blob is None or not with_body else decode(row.body_blob),
+            values=decode(row.values_blob, "messages.values"),
+            body=(
+                None
+                if row.body_blob is None or not with_body
+                else decode(row.body_blob, "messages.body")
+            ),
             idempotency_key=row.idempotency_key,
-            server_issues=[] if row.server_issues_blob is None else decode(row.server_issues_blob),
+            server_issues=(
+                []
+                if row.server_issues_blob is None
+                else decode(row.server_issues_blob, "messages.server_issues")
+            ),
             last_error=row.last_error,
             attempts=row.attempts,
             created_at=row.created_at,
             updated_at=row.updated_at,
             queued_at=row.queued_at,
             receipt_id=row.receipt_id,
-            migration_changes=self._changes(row.migration_changes_blob),
+            migration_changes=self._changes(row.migration_changes_blob, row.id, row.owner),
             last_attempt_at=row.last_attempt_at,
             reminder_id=row.reminder_id,
         )

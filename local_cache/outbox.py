@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from local_cache.codec import PayloadCodec
+from local_cache.crypto import payload_context
 from local_cache.database import read_transaction, write_transaction
-from local_cache.errors import InvalidTransition
+from local_cache.errors import InvalidTransition, NotOwner
 from local_cache.message_records import (
     OUTCOME_ACTIONS,
     MessageRecord,
@@ -37,6 +38,16 @@ IN_CHUNK = 500
 class OutboxTransitions:
     _engine: Engine
     _codec: PayloadCodec
+    _owner: str | None
+
+    def _owner_for(self, owner: str | None) -> str:
+        raise NotImplementedError
+
+    def _owned(self) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def _context(self, column: str, message_id: str, owner: str | None = None) -> str:
+        raise NotImplementedError
 
     def _transition(
         self,
@@ -55,7 +66,7 @@ class OutboxTransitions:
         """Draft -> queued with the body frozen and a new idempotency key, in one transaction."""
         if body.get("message_id") != message_id:
             raise ValueError("The body's message_id must be the id of the message submitted.")
-        blob = self._codec.encode(body)
+        blob = self._codec.encode(body, self._context("messages.body", message_id))
         now = utc_now()
         with write_transaction(self._engine) as conn:
             self._transition(
@@ -78,16 +89,19 @@ class OutboxTransitions:
             )
             return self._get(conn, message_id)
 
-    def claim_for_sending(self, owner: str, limit: int = 100) -> list[MessageRecord]:
+    def claim_for_sending(self, owner: str | None, limit: int = 100) -> list[MessageRecord]:
         """Queued -> sending for the owner's oldest queued messages (at most `limit`), as
         whole records (the engine's own claim is `claim_outgoing`)."""
         claimed = self.claim_outgoing(owner, limit)
         with read_transaction(self._engine) as conn:
             return [self._get(conn, m.id) for m in claimed]
 
-    def claim_outgoing(self, owner: str, limit: int = 100) -> list[OutgoingMessage]:
+    def claim_outgoing(self, owner: str | None, limit: int = 100) -> list[OutgoingMessage]:
         """Queued -> sending for the owner's oldest queued messages (at most `limit`), reading
-        and decoding only the key and the body: cheap for the engine with large outboxes."""
+        and decoding only the key and the body: cheap for the engine with large outboxes.
+
+        The body opens with the outbox key alone, so this works while the screen is locked."""
+        owner = self._owner_for(owner)
         with write_transaction(self._engine) as conn:
             rows = conn.execute(
                 select(t.c.id, t.c.idempotency_key, t.c.body_blob)
@@ -99,7 +113,13 @@ class OutboxTransitions:
                 return []
             # Decoded inside the transaction: a body that cannot be read leaves nothing claimed.
             claimed = [
-                OutgoingMessage(row.id, row.idempotency_key, self._codec.decode(row.body_blob))
+                OutgoingMessage(
+                    row.id,
+                    row.idempotency_key,
+                    self._codec.decode(
+                        row.body_blob, payload_context("messages.body", owner, row.id)
+                    ),
+                )
                 for row in rows
             ]
             conn.execute(
@@ -137,7 +157,9 @@ class OutboxTransitions:
                         {"b_id": mid, "b_receipt_id": None if rid is None else str(rid)}
                     )
                 case ReturnToDraft(message_id=mid, issues=issues, error=error):
-                    blob = self._codec.encode(list(issues))
+                    blob = self._codec.encode(
+                        list(issues), self._context("messages.server_issues", mid)
+                    )
                     to_draft.append({"b_id": mid, "b_issues": blob, "b_error": error})
                 case Quarantine(message_id=mid, error=error):
                     rejected.append({"b_id": mid, "b_error": error})
@@ -249,11 +271,12 @@ class OutboxTransitions:
             )
 
     def reset_interrupted(self) -> int:
-        """Sending -> queued for every owner (at start-up, after a crash); keys are kept."""
+        """Sending -> queued for every owner (at start-up, after a crash; only the bound
+        owner's when bound); keys are kept."""
         with write_transaction(self._engine) as conn:
             result = conn.execute(
                 update(t)
-                .where(t.c.state == MessageState.SENDING.value)
+                .where(t.c.state == MessageState.SENDING.value, *self._owned())
                 .values(state=MessageState.QUEUED.value, updated_at=utc_now())
             )
             return result.rowcount
@@ -270,6 +293,8 @@ class OutboxTransitions:
         for outcome in outcomes:
             if outcome.message_id not in found:
                 raise KeyError(outcome.message_id)
+            if self._owner is not None and found[outcome.message_id][1] != self._owner:
+                raise NotOwner(outcome.message_id)
             state = found[outcome.message_id][0]
             if state != MessageState.SENDING.value:
                 raise InvalidTransition(outcome.message_id, state, OUTCOME_ACTIONS[type(outcome)])
@@ -285,7 +310,9 @@ class OutboxTransitions:
             for i in range(0, len(ids), IN_CHUNK):
                 result = conn.execute(
                     update(t)
-                    .where(t.c.id.in_(ids[i : i + IN_CHUNK]), t.c.state == source.value)
+                    .where(
+                        t.c.id.in_(ids[i : i + IN_CHUNK]), t.c.state == source.value, *self._owned()
+                    )
                     .values(state=target.value, updated_at=now)
                 )
                 moved += result.rowcount

@@ -31,7 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from local_cache.codec import JsonPayloadCodec, PayloadCodec
+from local_cache.crypto import payload_context
 from local_cache.database import read_transaction, write_transaction
+from local_cache.owned import check_binding, owner_for
 from local_cache.schema import messages as m
 from local_cache.schema import receipts as t
 
@@ -88,14 +90,20 @@ class ReceiptRecord:
 
 
 class ReceiptRepository:
-    def __init__(self, engine: Engine, codec: PayloadCodec | None = None) -> None:
+    def __init__(
+        self, engine: Engine, codec: PayloadCodec | None = None, owner: str | None = None
+    ) -> None:
+        codec = codec or JsonPayloadCodec()
+        check_binding(codec, owner)
         self._engine = engine
-        self._codec = codec or JsonPayloadCodec()
+        self._codec = codec
+        self._owner = owner
 
-    def list(self, owner: str, unit_id: object | None = None) -> list[ReceiptRecord]:
+    def list(self, owner: str | None, unit_id: object | None = None) -> list[ReceiptRecord]:
         """The owner's receipts, and with `unit_id` also every receipt of that unit stored on
         this computer (fetched by another user of it); newest stored first. The message's body
         is read for the owner's own messages only."""
+        owner = owner_for(self._owner, owner)
         condition = t.c.owner == owner
         if unit_id is not None:
             condition = or_(condition, t.c.unit_id == str(unit_id))
@@ -104,12 +112,13 @@ class ReceiptRepository:
             return [self._record(row, body_for=owner) for row in conn.execute(query)]
 
     def get(self, receipt_id: str) -> ReceiptRecord:
-        """One receipt with this computer's copy of its message, whoever's it is (KeyError)."""
+        """One receipt with this computer's copy of its message (KeyError). Bound to a user,
+        the copy is read only when it is that user's message."""
         with read_transaction(self._engine) as conn:
             row = conn.execute(_joined().where(t.c.receipt_id == receipt_id)).one_or_none()
         if row is None:
             raise KeyError(receipt_id)
-        return self._record(row, body_for=None)
+        return self._record(row, body_for=self._owner)
 
     def received_at(self, receipt_id: str) -> str | None:
         """When the registry received the receipt's message (its received_at), or None when
@@ -121,13 +130,14 @@ class ReceiptRepository:
 
     def store_fetched(
         self,
-        owner: str,
+        owner: str | None,
         receipts: Sequence[tuple[Mapping[str, Any], str | None]],
         stored_at: datetime,
     ) -> int:
         """Store receipts fetched from the server ((receipt, verdict) pairs, origin "server")
         in one transaction; a receipt already stored (ours, or fetched before) is left as it
         is. Returns how many were new. ValueError when a receipt lacks a field."""
+        owner = owner_for(self._owner, owner)
         rows = [
             receipt_row(owner, dict(receipt), stored_at, verdict=verdict, origin=ORIGIN_SERVER)
             for receipt, verdict in receipts
@@ -182,7 +192,10 @@ class ReceiptRepository:
     def _record(self, row: Row[Any], *, body_for: str | None) -> ReceiptRecord:
         body = None
         if row.local_body_blob is not None and (body_for is None or row.local_owner == body_for):
-            body = self._codec.decode(row.local_body_blob)
+            body = self._codec.decode(
+                row.local_body_blob,
+                payload_context("messages.body", row.local_owner, row.message_id),
+            )
         return _plain(row, local_owner=row.local_owner, local_body=body)
 
 

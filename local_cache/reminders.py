@@ -8,17 +8,22 @@ from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from local_cache.codec import PayloadCodec
+from local_cache.crypto import payload_context
 from local_cache.database import read_transaction, write_transaction
+from local_cache.owned import check_binding, owner_for
 from local_cache.schema import reminder_fetches, reminders
 
 
 class ReminderRepository:
-    def __init__(self, engine: Engine, codec: PayloadCodec) -> None:
+    def __init__(self, engine: Engine, codec: PayloadCodec, owner: str | None = None) -> None:
+        check_binding(codec, owner)
         self._engine = engine
         self._codec = codec
+        self._owner = owner
 
-    def replace_all(self, owner: str, items: list[dict], fetched_at: datetime) -> None:
+    def replace_all(self, owner: str | None, items: list[dict], fetched_at: datetime) -> None:
         """Replace the owner's reminders with a fresh server list, in one transaction."""
+        owner = owner_for(self._owner, owner)
         # Each whole reminder goes through the codec (it names the patient); the plain
         # columns are copies for sorting and filtering only.
         rows = [
@@ -28,7 +33,9 @@ class ReminderRepository:
                 "registry": item.get("registry"),
                 "form": item.get("form"),
                 "due_date": item.get("due_date"),
-                "payload_blob": self._codec.encode(item),
+                "payload_blob": self._codec.encode(
+                    item, payload_context("reminders.payload", owner, str(item["id"]))
+                ),
             }
             for item in items
         ]
@@ -42,15 +49,22 @@ class ReminderRepository:
                 conn.execute(insert(reminders), rows)
             conn.execute(upsert)
 
-    def list(self, owner: str) -> tuple[list[dict], datetime | None]:
+    def list(self, owner: str | None = None) -> tuple[list[dict], datetime | None]:
         """The owner's reminders (earliest due first) and when they were fetched (None: never)."""
+        owner = owner_for(self._owner, owner)
         query = (
-            select(reminders.c.payload_blob)
+            select(reminders.c.reminder_id, reminders.c.payload_blob)
             .where(reminders.c.owner == owner)
             .order_by(reminders.c.due_date, reminders.c.row_id)
         )
         fetched = select(reminder_fetches.c.fetched_at).where(reminder_fetches.c.owner == owner)
         with read_transaction(self._engine) as conn:
-            blobs = list(conn.execute(query).scalars())
+            rows = conn.execute(query).all()
             fetched_at = conn.execute(fetched).scalar_one_or_none()
-        return [self._codec.decode(blob) for blob in blobs], fetched_at
+        items = [
+            self._codec.decode(
+                row.payload_blob, payload_context("reminders.payload", owner, row.reminder_id)
+            )
+            for row in rows
+        ]
+        return items, fetched_at

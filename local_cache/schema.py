@@ -69,7 +69,11 @@ messages = Table(
     Column("last_attempt_at", UtcDateTime, nullable=True),
     # The reminder a draft was made from; sent in the body so the registry resolves it.
     Column("reminder_id", String(100), nullable=True),
+    # A keyed hash of the patient's number (local_cache.crypto.EncryptingCodec.patient_key):
+    # the duplicate warning finds a patient's reports without decrypting every row (0005).
+    Column("patient_key", String(64), nullable=True),
     Index("ix_messages_owner_state", "owner", "state"),
+    Index("ix_messages_patient", "owner", "registry", "form", "patient_key"),
     Index("ix_messages_state", "state"),
 )
 
@@ -182,5 +186,23 @@ local_users = Table(
     Column("scrypt_r", Integer, nullable=False),
     Column("scrypt_p", Integer, nullable=False),
     Column("profile_json", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Each clinician's keys on this computer (local_cache.user_keys): the data and outbox keys,
+# wrapped by a key derived from the password (Argon2id, costs per row), and the outbox key
+# wrapped again by the escrow key the registry server holds for the user (0005).
+user_keys = Table(
+    "user_keys",
+    metadata,
+    Column("server_url", String(500), primary_key=True),
+    Column("username", String(200), primary_key=True),
+    Column("kdf_salt", LargeBinary, nullable=False),
+    Column("kdf_time_cost", Integer, nullable=False),
+    Column("kdf_memory_kib", Integer, nullable=False),
+    Column("kdf_parallelism", Integer, nullable=False),
+    Column("wrapped_keys", LargeBinary, nullable=False),
+    Column("escrow_wrapped_outbox_key", LargeBinary, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -1,6 +1,9 @@
-"""Offline sign-in: a scrypt verifier of each user's password, remembered after an online sign-in.
+"""Offline sign-in: each user's display profile, remembered after an online sign-in, and the
+check of their password without the server.
 
-Only the verifier, its salt and a display profile are stored; never the password or a token.
+The check opens the user's sealed keys (local_cache.user_keys, Argon2id); rows from before
+encryption at rest still carry a scrypt verifier, used until the user's keys exist. Never the
+password or a token is stored.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from local_cache.database import read_transaction, write_transaction
 from local_cache.schema import local_users as t
 from local_cache.schema import utc_now
+from local_cache.user_keys import Unlock, UserKeyRepository
 
 # OWASP's recommended minimum for scrypt (128 MiB, about a quarter second): the cache file of a
 # shared PC may be copied and attacked offline.
@@ -43,14 +47,21 @@ def _key(server_url: str) -> str:
 
 
 class LocalUserRepository:
-    def __init__(self, engine: Engine, *, scrypt_n: int = SCRYPT_N) -> None:
+    def __init__(
+        self, engine: Engine, keys: UserKeyRepository | None = None, *, scrypt_n: int = SCRYPT_N
+    ) -> None:
         self._engine = engine
+        self._keys = keys
         self._n = scrypt_n
 
     def remember(self, server_url: str, username: str, password: str, profile: dict) -> None:
-        """Store (or renew, with a fresh salt) the verifier after a successful online sign-in."""
-        salt = secrets.token_bytes(_SALT_BYTES)
-        verifier = _scrypt(password, salt, self._n, SCRYPT_R, SCRYPT_P)
+        """Store (or renew) the profile after a successful online sign-in; while the user has
+        no sealed keys here yet, a scrypt verifier of the password too."""
+        if self._keys is not None and self._keys.exists(server_url, username):
+            salt, verifier = b"", b""  # the sealed keys are the check
+        else:
+            salt = secrets.token_bytes(_SALT_BYTES)
+            verifier = _scrypt(password, salt, self._n, SCRYPT_R, SCRYPT_P)
         row = {
             "server_url": _key(server_url),
             "username": username,
@@ -76,6 +87,11 @@ class LocalUserRepository:
         with read_transaction(self._engine) as conn:
             row = conn.execute(query).one_or_none()
         if row is None:
+            return None
+        if self._keys is not None and self._keys.exists(server_url, username):
+            opened = self._keys.unlock(server_url, username, password)
+            return json.loads(row.profile_json) if opened.outcome is Unlock.OPENED else None
+        if not row.verifier:
             return None
         candidate = _scrypt(password, row.salt, row.scrypt_n, row.scrypt_r, row.scrypt_p)
         if not hmac.compare_digest(candidate, row.verifier):

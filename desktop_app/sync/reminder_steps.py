@@ -35,6 +35,11 @@ def send_reminder_answers(ctx: StepContext) -> None:
 
 
 def refresh_reminders(ctx: StepContext) -> None:
+    codec = getattr(ctx.cache, "codec", None)
+    if codec is not None and not codec.unlocked:
+        # Reminders name patients: stored under the data key, which a locked screen has
+        # dropped. Fetched at the first pass after unlocking.
+        return
     reminders, fetched_at = ctx.api.reminders(ctx.token)
     ctx.cache.reminders.replace_all(ctx.owner, reminders, fetched_at)
     ctx.events.publish(RemindersUpdated(fetched_at=fetched_at))

@@ -1,25 +1,29 @@
-"""Identifying payloads go through the codec; the plain columns stay queryable."""
+"""Identifying payloads go through the codec; the plain columns stay queryable.
+
+The encrypting codec is the real one (local_cache.crypto), bound to the owner through
+UserCache as the signed-in clinician's cache is."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from local_cache import JsonPayloadCodec, MessageState, PayloadCodec, open_cache
+from local_cache.crypto import EncryptingCodec, UserKeys, new_key
+from local_cache.user_cache import UserCache
 from tests.cache.builders import OWNER, body_for
 
+KEYS = UserKeys(new_key(), new_key())
 
-class ReversingCodec:
-    """A tiny real codec: JSON with its bytes reversed, so the plain text never hits the disk."""
 
-    def encode(self, obj: Any) -> bytes:
-        return json.dumps(obj).encode("utf-8")[::-1]
-
-    def decode(self, data: bytes) -> Any:
-        return json.loads(data[::-1].decode("utf-8"))
+def _opened(path: Path, codec: PayloadCodec | None) -> Any:
+    """The owner's cache: encrypting (bound to OWNER), or plain (codec None)."""
+    cache = open_cache(path)
+    if codec is None:
+        return cache, cache
+    return cache, UserCache(cache, OWNER, codec)  # type: ignore[arg-type]
 
 
 def _raw_bytes(path: Path) -> bytes:
@@ -36,8 +40,10 @@ def _raw_bytes(path: Path) -> bytes:
     return b"\n".join(chunks)
 
 
-def _store_patient_everywhere(path: Path, codec: PayloadCodec, identity_number: str) -> str:
-    cache = open_cache(path, codec=codec)
+def _store_patient_everywhere(
+    path: Path, codec: PayloadCodec | None, identity_number: str
+) -> str:
+    file, cache = _opened(path, codec)
     try:
         values = {"patient_id": identity_number, "patient_name": "Kari Testdata"}
         record = cache.messages.create_draft(OWNER, "breast", "assessment", 1, values)
@@ -66,33 +72,34 @@ def _store_patient_everywhere(path: Path, codec: PayloadCodec, identity_number: 
         assert again.server_issues == [issue]
         assert cache.messages.get(waiting.id).body == body_for(waiting, values)
         assert cache.reminders.list(OWNER)[0] == [reminder]
+        assert [r.id for r in cache.messages.find_by_patient(OWNER, "breast", "surgery",
+                                                              identity_number)] == [waiting.id]
         return record.id
     finally:
-        cache.close()
+        file.close()
 
 
 def test_a_codec_keeps_identifying_data_out_of_the_file(
     tmp_path: Path, identity_number: str
 ) -> None:
     path = tmp_path / "cache.sqlite3"
-    _store_patient_everywhere(path, ReversingCodec(), identity_number)
+    _store_patient_everywhere(path, EncryptingCodec(KEYS), identity_number)
 
-    raw = _raw_bytes(path)
+    raw = _raw_bytes(path) + path.read_bytes()
     assert identity_number.encode() not in raw
     assert b"Kari Testdata" not in raw
-    assert identity_number[::-1].encode() in raw  # the codec's output is what was stored
 
 
 def test_the_json_codec_stores_plain_json(tmp_path: Path, identity_number: str) -> None:
     # The control for the test above: without an encrypting codec the number is in the file.
     path = tmp_path / "cache.sqlite3"
-    _store_patient_everywhere(path, JsonPayloadCodec(), identity_number)
+    _store_patient_everywhere(path, None, identity_number)
     assert identity_number.encode() in _raw_bytes(path)
 
 
 def test_plain_columns_stay_plain_for_queries(tmp_path: Path, identity_number: str) -> None:
     path = tmp_path / "cache.sqlite3"
-    message_id = _store_patient_everywhere(path, ReversingCodec(), identity_number)
+    message_id = _store_patient_everywhere(path, EncryptingCodec(KEYS), identity_number)
     with sqlite3.connect(path) as raw:
         row = raw.execute(
             "SELECT state, registry, form, owner FROM messages WHERE id = ?", (message_id,)
@@ -118,14 +125,17 @@ def test_a_removed_answer_kept_for_the_user_goes_through_the_codec(
 ) -> None:
     # A migration that removed the identity number field: its old answer is kept in the draft.
     path = tmp_path / "cache.sqlite3"
-    cache = open_cache(path, codec=ReversingCodec())
+    file, cache = _opened(path, EncryptingCodec(KEYS))
     try:
         record = cache.messages.create_draft(OWNER, "breast", "assessment", 1, {})
         removed = {"kind": "removed", "field": "old_id", "old": identity_number, "new": None}
         cache.messages.migrate_draft(record.id, 2, {}, changes=[removed])
         assert cache.messages.get(record.id).migration_changes == [removed]
+        blob = cache.messages._engine.connect().exec_driver_sql(
+            "SELECT migration_changes_blob FROM messages"
+        ).scalar_one()
+        assert blob is not None  # control: it is stored
     finally:
-        cache.close()
+        file.close()
 
     assert identity_number.encode() not in _raw_bytes(path)
-    assert identity_number.encode()[::-1] in _raw_bytes(path)  # control: it is stored

@@ -64,7 +64,7 @@ def session(sessions: SessionService) -> Iterator[Session]:
 @pytest.fixture
 def drafts(cache: Cache, catalogue: Catalogue) -> Iterator[DraftService]:
     autosaver = Autosaver(cache.messages)
-    yield DraftService(cache, catalogue, autosaver)
+    yield DraftService(cache, catalogue, autosaver, OWNER)
     autosaver.close()
 
 
@@ -76,7 +76,7 @@ def queue_valid_message(
     rng = random.Random(20240601)
 
     def queue(owner: str = DEMO_USER[0]) -> MessageRecord:
-        record = drafts.new_draft(owner, "breast", "assessment")
+        record = drafts.new_draft("breast", "assessment")
         definition = catalogue.get("breast", "assessment", record.form_version)
         issues = drafts.submit(record.id, example_values(definition, rng))
         assert [i for i in issues if i.severity == "error"] == []

@@ -8,7 +8,7 @@ from local_cache import MessageState
 
 
 def test_new_draft_uses_the_latest_form_version(drafts: DraftService, catalogue: Catalogue) -> None:
-    record = drafts.new_draft("demo", "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     assert record.state == MessageState.DRAFT
     assert record.form_version == catalogue.latest("breast", "assessment").version
     opened, definition = drafts.open(record.id)
@@ -17,7 +17,7 @@ def test_new_draft_uses_the_latest_form_version(drafts: DraftService, catalogue:
 
 
 def test_submit_refuses_a_message_with_errors(drafts: DraftService) -> None:
-    record = drafts.new_draft("demo", "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     values = {"patient_id": "12345678901"}  # wrong check digits, and much left out
 
     issues = drafts.submit(record.id, values)
@@ -32,7 +32,7 @@ def test_submit_refuses_a_message_with_errors(drafts: DraftService) -> None:
 def test_submit_queues_exactly_the_body_that_will_be_sent(
     drafts: DraftService, catalogue: Catalogue
 ) -> None:
-    record = drafts.new_draft("demo", "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     definition = catalogue.get("breast", "assessment", record.form_version)
     values = example_values(definition, random.Random(7))
     # An earlier debounced save still pending must not overwrite the final values.
@@ -61,7 +61,7 @@ def test_submit_queues_exactly_the_body_that_will_be_sent(
 
 
 def test_validate_by_message_id_or_definition(drafts: DraftService, catalogue: Catalogue) -> None:
-    record = drafts.new_draft("demo", "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     definition = catalogue.get("breast", "assessment", record.form_version)
     by_id = drafts.validate(record.id, {})
     by_definition = drafts.validate(definition, {})

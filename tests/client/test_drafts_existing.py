@@ -38,7 +38,6 @@ def v1_values(catalogue: Catalogue, patient_id: str) -> dict:
 def test_new_draft_starts_with_the_given_answers(drafts: DraftService, patients) -> None:
     patient, _ = patients
     record = drafts.new_draft(
-        OWNER,
         "breast",
         "assessment",
         {"patient_id": patient, "patient_name": "Kari Demo", "not_a_field": "x"},
@@ -51,7 +50,7 @@ def test_find_existing_finds_drafts_queued_and_receipted_of_that_patient_only(
     drafts: DraftService, cache: Cache, patients, queue_valid_message
 ) -> None:
     patient, other = patients
-    draft = drafts.new_draft(OWNER, "breast", "assessment", {"patient_id": patient})
+    draft = drafts.new_draft("breast", "assessment", {"patient_id": patient})
     queued_other = queue_valid_message(OWNER)  # another (generated) patient
     # A queued and a receipted message of the same patient, through the real transitions.
     queued_for_patient = _queued(drafts, patient)
@@ -59,19 +58,21 @@ def test_find_existing_finds_drafts_queued_and_receipted_of_that_patient_only(
     cache.messages.claim_for_sending(OWNER)
     cache.messages.mark_receipted(receipted.id, _receipt(receipted))
     # Messages that must not be found.
-    drafts.new_draft(OWNER, "breast", "assessment", {"patient_id": other})
-    drafts.new_draft(OWNER, "breast", "surgery", {"patient_id": patient})
-    drafts.new_draft("someone.else", "breast", "assessment", {"patient_id": patient})
+    drafts.new_draft("breast", "assessment", {"patient_id": other})
+    drafts.new_draft("breast", "surgery", {"patient_id": patient})
+    DraftService(drafts.cache, drafts.catalogue, drafts.autosaver, "someone.else").new_draft(
+        "breast", "assessment", {"patient_id": patient}
+    )
 
-    found = drafts.find_existing(OWNER, "breast", "assessment", patient)
+    found = drafts.find_existing("breast", "assessment", patient)
 
     assert {r.id for r in found} == {draft.id, queued_for_patient.id, receipted.id}
     states = {r.id: r.state for r in found}
     assert states[receipted.id] == MessageState.RECEIPTED
     assert states[queued_for_patient.id] in (MessageState.QUEUED, MessageState.SENDING)
     assert queued_other.id not in states
-    assert drafts.find_existing(OWNER, "breast", "assessment", "") == []
-    assert drafts.find_existing(OWNER, "breast", "assessment", None) == []
+    assert drafts.find_existing("breast", "assessment", "") == []
+    assert drafts.find_existing("breast", "assessment", None) == []
 
 
 def test_find_existing_leaves_out_rejected_messages(drafts: DraftService, patients) -> None:
@@ -79,7 +80,7 @@ def test_find_existing_leaves_out_rejected_messages(drafts: DraftService, patien
     record = _queued(drafts, patient)
     drafts.cache.messages.claim_for_sending(OWNER)
     drafts.cache.messages.mark_rejected(record.id, "Key reused with another body.")
-    assert drafts.find_existing(OWNER, "breast", "assessment", patient) == []
+    assert drafts.find_existing("breast", "assessment", patient) == []
 
 
 def test_a_version_1_draft_opens_migrated_through_version_2_to_the_latest(
@@ -150,7 +151,7 @@ def test_without_a_migration_path_a_draft_opens_on_its_own_version(
     catalogue = load_catalogue(forms_dir=forms)
     autosaver = Autosaver(cache.messages)
     try:
-        drafts = DraftService(cache, catalogue, autosaver)
+        drafts = DraftService(cache, catalogue, autosaver, OWNER)
         values = v1_values(catalogue, patients[0])
         record = cache.messages.create_draft(OWNER, "breast", "assessment", 1, values)
 
@@ -173,7 +174,7 @@ def test_a_draft_on_an_unknown_version_is_kept_untouched(drafts: DraftService) -
 
 
 def _queued(drafts: DraftService, patient: str):
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     definition = drafts.catalogue.get("breast", "assessment", record.form_version)
     values = example_values(definition, random.Random(8), fixed={"patient_id": patient})
     issues = drafts.submit(record.id, values)
@@ -253,7 +254,7 @@ def _drafts(path: Path, catalogue: Catalogue) -> Iterator[DraftService]:
     cache = open_cache(path)
     autosaver = Autosaver(cache.messages)
     try:
-        yield DraftService(cache, catalogue, autosaver)
+        yield DraftService(cache, catalogue, autosaver, OWNER)
     finally:
         autosaver.close()
         cache.close()

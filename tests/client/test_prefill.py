@@ -98,7 +98,7 @@ def test_new_draft_with_the_signed_in_session_is_prefilled(
     drafts: DraftService, session: Session
 ) -> None:
     # The real server's demo user (hospital 0320) through a real sign-in.
-    record = drafts.new_draft("demo", "breast", "assessment", session=session, today=TODAY)
+    record = drafts.new_draft("breast", "assessment", session=session, today=TODAY)
 
     stored = drafts.cache.messages.get(record.id)
     assert stored.values == {
@@ -114,7 +114,7 @@ def test_given_answers_win_over_the_session(drafts: DraftService) -> None:
     patient = generate_identity_number(random.Random(11))
     given = {"patient_id": patient, "reporter_name": "Someone Else", "report_date": "2026-01-02"}
 
-    record = drafts.new_draft("demo", "breast", "assessment", given, session=_session())
+    record = drafts.new_draft("breast", "assessment", given, session=_session())
 
     values = drafts.cache.messages.get(record.id).values
     assert values["patient_id"] == patient
@@ -124,5 +124,5 @@ def test_given_answers_win_over_the_session(drafts: DraftService) -> None:
 
 
 def test_without_a_session_a_new_draft_starts_empty(drafts: DraftService) -> None:
-    record = drafts.new_draft("demo", "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     assert drafts.cache.messages.get(record.id).values == {}

@@ -50,7 +50,7 @@ def test_a_patient_without_a_number_gets_the_no_number_answer_with_the_case_id(
 ) -> None:
     reminder = _reminder(f"{registry}.assessment_after_pathology", case_id="KRG-2026-9")
 
-    record = drafts.new_draft_for_reminder(OWNER, reminder)
+    record = drafts.new_draft_for_reminder(reminder)
 
     assert record.reminder_id == reminder["id"]
     values = record.values
@@ -65,7 +65,7 @@ def test_a_patient_without_a_number_gets_the_no_number_answer_with_the_case_id(
 
 def test_in_norwegian_the_specification_is_in_norwegian(drafts: DraftService) -> None:
     reminder = _reminder("sarcoma.surgery_after_procedure", case_id="KRG-2026-31")
-    record = drafts.new_draft_for_reminder(OWNER, reminder, lang="nb")
+    record = drafts.new_draft_for_reminder(reminder, lang="nb")
     assert record.values["patient_id_specification"] == "Kreftregisterets saks-ID: KRG-2026-31"
     # A surgery procedure's date is not the diagnosis date: left for the user.
     assert "diagnosis_date" not in record.values
@@ -79,7 +79,7 @@ def test_a_patient_with_a_number_gets_the_number_and_no_specification(
     reminder = _reminder(
         "breast.assessment_after_pathology", patient_id=patient, patient_name="Fiktiv, Kari"
     )
-    record = drafts.new_draft_for_reminder(OWNER, reminder)
+    record = drafts.new_draft_for_reminder(reminder)
     values = record.values
     assert (values["patient_id"], values["patient_name"]) == (patient, "Fiktiv, Kari")
     assert "patient_no_norwegian_id" not in values and "patient_id_specification" not in values

@@ -391,14 +391,14 @@ def test_services_send_now_retry_and_cancel(
         assert services.api.timeout == settings.request_timeout_s == 15.0
         wait_for(lambda: engine.status.last_success_at is not None)
 
-        record = services.drafts.new_draft("demo", "breast", "assessment")
+        record = services.drafts.new_draft("breast", "assessment")
         definition = services.catalogue.get("breast", "assessment", record.form_version)
         assert not services.drafts.submit(record.id, example_values(definition, random.Random(5)))
         services.send_now()
         wait_for(lambda: services.cache.messages.get(record.id).state == MessageState.RECEIPTED)
 
         # A quarantined message: "Retry" queues it again with the same key and sends it.
-        again = services.drafts.new_draft("demo", "breast", "assessment")
+        again = services.drafts.new_draft("breast", "assessment")
         assert not services.drafts.submit(again.id, example_values(definition, random.Random(6)))
         key = services.cache.messages.get(again.id).idempotency_key
         services.stop_sync()

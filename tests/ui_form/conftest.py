@@ -16,6 +16,8 @@ from local_cache import Cache, open_cache
 # The forms tests' `catalogue` and `breast` fixtures, registered here by being imported.
 from tests.forms.conftest import breast_fixture, catalogue_fixture  # noqa: F401
 
+OWNER = "test.clinician"  # the drafts fixture's clinician (as in test_draft_editor)
+
 
 @pytest.fixture
 def valid_values(breast: FormDefinition) -> dict[str, object]:
@@ -48,5 +50,5 @@ def cache(tmp_path: Path) -> Iterator[Cache]:
 @pytest.fixture
 def drafts(cache: Cache, catalogue: Catalogue) -> Iterator[DraftService]:
     autosaver = Autosaver(cache.messages)
-    yield DraftService(cache, catalogue, autosaver)
+    yield DraftService(cache, catalogue, autosaver, OWNER)
     autosaver.close()

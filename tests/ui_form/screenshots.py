@@ -65,7 +65,7 @@ def main(out_dir: Path, lang: str = "en") -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         cache = open_cache(Path(tmp) / "cache.sqlite3")
         autosaver = Autosaver(cache.messages)
-        drafts = DraftService(cache, catalogue, autosaver)
+        drafts = DraftService(cache, catalogue, autosaver, "demo")
         try:
             for registry, form, version, focus, at, rows, drop in SHOTS:
                 if version is None:

@@ -33,7 +33,7 @@ def _editor(qtbot, drafts, message_id: str, debounce_ms: int = 50) -> DraftEdito
 
 
 def test_submit_with_errors_is_refused_in_the_page(qtbot, drafts, cache) -> None:
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     editor = _editor(qtbot, drafts, record.id)
     qtbot.keyClicks(editor.form.field_widget("er_percent").edit, "12a")
     count = editor.form.error_count()
@@ -52,7 +52,7 @@ def test_submit_with_errors_is_refused_in_the_page(qtbot, drafts, cache) -> None
 
 
 def test_valid_draft_is_submitted_and_queued(qtbot, drafts, cache, valid_values) -> None:
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     cache.messages.save_values(record.id, valid_values)
     editor = _editor(qtbot, drafts, record.id)
     assert editor.problem_label.text() == "Ready to submit"
@@ -71,7 +71,7 @@ def test_valid_draft_is_submitted_and_queued(qtbot, drafts, cache, valid_values)
 def test_refusal_message_goes_once_the_problems_are_fixed(
     qtbot, drafts, cache, valid_values
 ) -> None:
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     almost = dict(valid_values)
     del almost["patient_name"]
     cache.messages.save_values(record.id, almost)
@@ -84,7 +84,7 @@ def test_refusal_message_goes_once_the_problems_are_fixed(
 
 
 def test_changes_are_autosaved_after_the_debounce(qtbot, drafts, cache) -> None:
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     editor = _editor(qtbot, drafts, record.id, debounce_ms=30)
     qtbot.keyClicks(editor.form.field_widget("reporter_name").edit, "Dr. Test")
     qtbot.waitUntil(
@@ -95,7 +95,7 @@ def test_changes_are_autosaved_after_the_debounce(qtbot, drafts, cache) -> None:
 
 
 def test_flush_saves_at_once_without_waiting_for_the_debounce(qtbot, drafts, cache) -> None:
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     editor = _editor(qtbot, drafts, record.id, debounce_ms=60_000)
     qtbot.keyClicks(editor.form.field_widget("er_percent").edit, "12a")
     assert cache.messages.get(record.id).values == {}
@@ -104,7 +104,7 @@ def test_flush_saves_at_once_without_waiting_for_the_debounce(qtbot, drafts, cac
 
 
 def test_close_flushes(qtbot, drafts, cache) -> None:
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     editor = _editor(qtbot, drafts, record.id, debounce_ms=60_000)
     qtbot.keyClicks(editor.form.field_widget("comment").edit, "Seen twice")
     editor.close()
@@ -112,7 +112,7 @@ def test_close_flushes(qtbot, drafts, cache) -> None:
 
 
 def test_returned_report_shows_the_registry_issues(qtbot, drafts, cache, valid_values) -> None:
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     assert drafts.submit(record.id, valid_values) == []
     cache.messages.claim_for_sending(OWNER)
     returned = Issue("reporter_hpr", "error", "check:hpr_unknown", {}, {"en": "Unknown HPR."})
@@ -140,7 +140,7 @@ def test_returned_report_shows_the_registry_issues(qtbot, drafts, cache, valid_v
 
 
 def test_submitted_message_opens_read_only(qtbot, drafts, cache, valid_values) -> None:
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     drafts.submit(record.id, valid_values)
     editor = _editor(qtbot, drafts, record.id)
     assert not editor.submit_button.isVisible()
@@ -150,7 +150,7 @@ def test_submitted_message_opens_read_only(qtbot, drafts, cache, valid_values) -
 
 
 def test_header_names_form_version_and_patient(qtbot, drafts, cache, valid_values) -> None:
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     cache.messages.save_values(record.id, valid_values)
     editor = _editor(qtbot, drafts, record.id)
     assert editor.title_label.text() == editor.definition.title_text("en")
@@ -161,7 +161,7 @@ def test_header_names_form_version_and_patient(qtbot, drafts, cache, valid_value
 
 
 def test_a_failed_autosave_is_reported_in_the_page(qtbot, drafts, cache, valid_values) -> None:
-    record = drafts.new_draft(OWNER, "breast", "assessment")
+    record = drafts.new_draft("breast", "assessment")
     editor = _editor(qtbot, drafts, record.id, debounce_ms=10)
     drafts.submit(record.id, valid_values)  # queued behind the page's back: no more edits
     qtbot.keyClicks(editor.form.field_widget("comment").edit, "late edit")
