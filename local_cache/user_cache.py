@@ -90,9 +90,12 @@ class UserCache:
                     changed += 1
         if changed:
             # The plain pages must not linger in the WAL or in free pages of the file.
-            with self._engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                conn.exec_driver_sql("VACUUM")
+            raw = self._engine.raw_connection()  # outside a transaction, as VACUUM must be
+            try:
+                raw.driver_connection.execute("VACUUM")
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
         return changed
 
     def start_over_without_data_key(self, keys: UserKeys) -> int:

@@ -181,6 +181,8 @@ class UserKeyRepository:
         if keys.data_key is None:
             raise ValueError("Only unlocked keys can be stored.")
         server_url = _key(server_url)
+        with self._recent_lock:
+            self._recent.pop((server_url, username), None)  # an old password opens nothing now
         salt = os.urandom(_SALT_BYTES)
         cost = self._cost
         kek = _kek(password, salt, cost.time_cost, cost.memory_kib, cost.parallelism)
