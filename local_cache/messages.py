@@ -121,15 +121,16 @@ class MessageRepository(OutboxTransitions):
     def save_values(self, message_id: str, values: dict) -> None:
         # Encode first: a bad value never opens a transaction.
         blob = self._codec.encode(values, self._context("messages.values", message_id))
+        # One UPDATE on every keystroke's save (the state and owner checks in its WHERE); only
+        # when it changes nothing is the row read, to say why.
+        statement = (
+            update(t)
+            .where(t.c.id == message_id, t.c.state == MessageState.DRAFT.value, *self._owned())
+            .values(values_blob=blob, patient_key=self._patient_key(values), updated_at=utc_now())
+        )
         with write_transaction(self._engine) as conn:
-            self._transition(
-                conn,
-                message_id,
-                {MessageState.DRAFT},
-                "edited",
-                values_blob=blob,
-                patient_key=self._patient_key(values),
-            )
+            if conn.execute(statement).rowcount == 0:
+                self._require_state(conn, message_id, {MessageState.DRAFT}, "edited")
 
     def migrate_draft(
         self,
