@@ -10,19 +10,28 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from registry_server.private_files import private_file, private_folder
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant shared by all server processes: on PostgreSQL, serialises what processes
 # starting at the same time write (the schema upgrade, the demo data).
 _STARTUP_LOCK_ID = 0x52454749
+_SIDECARS = ("-wal", "-shm", "-journal")
 
 
 def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            database = Path(url.database)
+            if not database.parent.exists():
+                private_folder(database.parent)
+            # SQLite gives its -wal and -shm files the database file's mode.
+            for path in (database, *(database.with_name(database.name + s) for s in _SIDECARS)):
+                if path == database or path.exists():
+                    private_file(path)
         engine = create_engine(
             url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30}
         )

@@ -10,10 +10,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from desktop_app.forms import Catalogue
-from registry_server.accounts import Principal, principal_for_token
 from registry_server.settings import ServerSettings
+from registry_server.tokens import Principal, principal_for_token
 
-_bearer = HTTPBearer(auto_error=False, description="The access_token from POST /auth/token.")
+_bearer = HTTPBearer(
+    auto_error=False, description="The access_token from POST /auth/token or /auth/refresh."
+)
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -43,7 +45,8 @@ def current_principal(
     # connection while the route opens others (submit does), and twenty requests at once
     # would then wait on each other for the whole pool timeout.
     with request.app.state.session_factory() as session:
-        principal = principal_for_token(session, credentials.credentials)
+        address = request.client.host if request.client else None
+        principal = principal_for_token(session, credentials.credentials, address)
     if principal is None:
         raise _unauthorized("Your sign-in has expired or is not valid; sign in again.")
     return principal

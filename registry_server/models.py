@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -88,9 +89,14 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    # base64url of 32 random bytes, made at the first sign-in after it is needed and never
+    # changed (not by a password change either): see registry_server.tokens.escrow_key_of.
+    escrow_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Token(Base):
+    """An access or refresh token; one sign-in (`sign_in`) has one of each at a time."""
+
     __tablename__ = "tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -99,6 +105,44 @@ class Token(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(10), server_default="access", default="access")
+    # A random id shared by the tokens of one sign-in, so sign-out or a reused refresh token
+    # revokes them together. None: a token issued before refresh tokens existed.
+    sign_in: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    # When a refresh token was exchanged; a second exchange is a stolen copy (tokens.py).
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per username and per client address (registry_server.throttle).
+    In the database, so every server process on one PostgreSQL database sees the same count."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # user:<name>, address:<ip>
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuditEntry(Base):
+    """Who did what, from where, when (registry_server.audit). Never patient data: a message
+    appears by its id and the SHA-256 of its body only."""
+
+    __tablename__ = "audit_log"
+
+    # 64-bit on PostgreSQL: one row per request adds up; SQLite's rowid is 64-bit anyway.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    username: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    unit_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    body_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    client_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the HTTP answer
 
 
 class Message(Base):

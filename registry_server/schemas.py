@@ -5,11 +5,32 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 
 class Problem(BaseModel):
     detail: str = Field(description="A plain sentence: what is wrong and what to do.")
+
+
+def _storable(text: str) -> str:
+    # JSON may spell a lone surrogate ("\ud800"), which is no character and cannot be encoded
+    # as UTF-8, or NUL, which PostgreSQL refuses in text: a 500 otherwise.
+    if "\x00" in text:
+        raise ValueError("the text contains a NUL character (\\u0000)")
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        raise ValueError("the text contains a lone surrogate (\\ud800-\\udfff), not a character")
+    return text
+
+
+# A string of real characters that every database can store.
+Text = Annotated[str, AfterValidator(_storable)]
 
 
 class IssueOut(BaseModel):
@@ -36,8 +57,30 @@ class InvalidMessage(Problem):
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=1000)
+    username: Text = Field(min_length=1, max_length=100)
+    password: Text = Field(min_length=1, max_length=1000)
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: Text = Field(
+        min_length=1,
+        max_length=200,
+        description="The refresh_token of the last POST /auth/token or /auth/refresh answer; "
+        "it can be used once.",
+    )
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: Text = Field(min_length=1, max_length=1000)
+    new_password: Text = Field(
+        min_length=1,
+        max_length=1000,
+        description="At least the server's minimum length (10 characters unless configured).",
+    )
 
 
 class UnitOut(BaseModel):
@@ -52,12 +95,21 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     unit: UnitOut
+    escrow_key: str = Field(
+        description="base64url (no padding) of 32 random bytes, one per user, the same at every "
+        "sign-in and across password changes: the client keeps a second copy of its local "
+        "data key wrapped with it, so unsent messages survive a forgotten password."
+    )
 
 
 class TokenResponse(BaseModel):
-    access_token: str
+    access_token: str = Field(description="Send as `Authorization: Bearer <access_token>`.")
     token_type: str = "bearer"
-    expires_at: str
+    expires_at: str = Field(description="ISO 8601, UTC: when the access token stops working.")
+    refresh_token: str = Field(
+        description="For POST /auth/refresh, once; keep it in the OS keyring, never on disk."
+    )
+    refresh_expires_at: str = Field(description="ISO 8601, UTC.")
     user: UserOut
 
 

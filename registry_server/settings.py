@@ -27,7 +27,26 @@ class ServerSettings:
 
     data_dir: Path = field(default_factory=default_data_dir)
     database_url: str = ""
-    token_ttl: timedelta = timedelta(hours=12)
+    # The access token's life; the client renews it with its refresh token (POST /auth/refresh),
+    # which lives `refresh_token_ttl` and is replaced at each use.
+    token_ttl: timedelta = timedelta(minutes=15)
+    refresh_token_ttl: timedelta = timedelta(hours=12)
+    # Sign-in throttling (registry_server.throttle): after this many failed sign-ins in a row
+    # for one username, or from one client address (higher: a ward's PCs may share one
+    # address behind the hospital's NAT), each further attempt waits `sign_in_delay_s`,
+    # doubling per failure up to `sign_in_max_delay_s`. Short enough that an attacker cannot
+    # lock a clinician out for long. Counts are forgotten after `sign_in_forget_s` without a
+    # failure.
+    sign_in_user_failures: int = 5
+    sign_in_address_failures: int = 30
+    sign_in_delay_s: float = 5.0
+    sign_in_max_delay_s: float = 300.0
+    sign_in_forget_s: float = 3600.0
+    # POST /auth/password refuses a shorter new password.
+    min_password_length: int = 10
+    # A message's reporting hospital and department must be the signed-in user's unit's
+    # (registry_server.reporting_unit). Off only for tests that send example answers.
+    reporting_unit_check: bool = True
     max_body_bytes: int = MAX_BODY_BYTES
     # POST /messages/batch: at most this many items, and this many bytes in the whole request.
     max_batch_items: int = MAX_BATCH_ITEMS
@@ -59,9 +78,21 @@ class ServerSettings:
         self.data_dir = Path(self.data_dir)
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'registry.sqlite3'}"
-        if self.token_ttl <= timedelta(0):
-            raise ValueError("token_ttl must be positive.")
-        for name in ("max_body_bytes", "max_batch_items", "max_batch_bytes", "statistics_min_cell"):
+        for name in ("token_ttl", "refresh_token_ttl"):
+            if getattr(self, name) <= timedelta(0):
+                raise ValueError(f"{name} must be positive.")
+        for name in (
+            "max_body_bytes",
+            "max_batch_items",
+            "max_batch_bytes",
+            "statistics_min_cell",
+            "sign_in_user_failures",
+            "sign_in_address_failures",
+            "sign_in_delay_s",
+            "sign_in_max_delay_s",
+            "sign_in_forget_s",
+            "min_password_length",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive.")
         if self.receipts_cursor_settle_s < 0:

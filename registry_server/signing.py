@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from desktop_app.receipt_signature import ALGORITHM, SigningKey, public_key_text
 from registry_server.db import take_startup_lock
 from registry_server.models import Receipt, ReceiptKey, iso_utc, utcnow
+from registry_server.private_files import private_folder
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _write_new(path: Path, key: SigningKey) -> SigningKey:
     name, which fails when the name exists). Two processes starting at once on one data
     folder: the first link wins, and the other reads the winner's key instead of its own, so
     both sign with the same key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     pem = key.private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from desktop_app.forms import Catalogue
 from desktop_app.receipt_signature import SigningKey
-from registry_server.accounts import Principal
 from registry_server.models import Message, Receipt, utcnow
 from registry_server.settings import MAX_BODY_BYTES
 from registry_server.submission_parsing import (
@@ -41,6 +40,7 @@ from registry_server.submissions import (
     replay_or_conflict,
     submit,
 )
+from registry_server.tokens import Principal
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +121,15 @@ def submit_batch(
     *,
     signer: SigningKey,
     max_body_bytes: int = MAX_BODY_BYTES,
+    check_unit: bool = True,
 ) -> list[dict[str, Any]]:
     """One result per item of `parse_batch(...)`, in order, each what `submit` (and the
     POST /messages route around it) would have answered for the item alone, as if the items
     had been sent one after the other.
 
     A result is {"idempotency_key", "status", "receipt", "detail", "issues"} (plus
-    "latest_version" when a form version is no longer accepted)."""
+    "latest_version" when a form version is no longer accepted). `check_unit`: see
+    `submissions.check_message`; a message for another unit refuses its own item only."""
     today = today or datetime.date.today()
     results: list[dict[str, Any] | None] = [None] * len(items)
     checked: list[_Item] = []
@@ -159,7 +161,9 @@ def submit_batch(
         checked.append(_Item(index, key, raw_key, body, canonical, sha))
 
     if checked:
-        _submit_checked(session_factory, catalogue, principal, checked, today, results, signer)
+        _submit_checked(
+            session_factory, catalogue, principal, checked, today, results, signer, check_unit
+        )
     assert all(r is not None for r in results)
     return results  # type: ignore[return-value]
 
@@ -172,6 +176,7 @@ def _submit_checked(
     today: datetime.date,
     results: list[dict[str, Any] | None],
     signer: SigningKey,
+    check_unit: bool,
 ) -> None:
     with session_factory() as session:
         by_key, message_ids = _stored(
@@ -188,7 +193,9 @@ def _submit_checked(
                     item.echo, replay_or_conflict(*seen, item.sha, principal)
                 )
                 continue
-            _definition, nopho_care = check_message(catalogue, item.body, today)
+            _definition, nopho_care = check_message(
+                catalogue, item.body, today, principal, check_unit=check_unit
+            )
             if item.body["message_id"] in message_ids:
                 raise already_received()
         except SubmissionRefused as refused:
@@ -215,14 +222,16 @@ def _submit_checked(
         return
     try:
         with session_factory.begin() as session:
-            insert_new(session, principal.unit_id, new, now)
+            insert_new(session, principal.unit_id, new, now, principal.address)
     except DBAPIError as error:
         if not _retry_alone(error):
             raise
         # Someone stored one of these keys or message ids since the lookup: nothing of this
         # batch was stored; let the UNIQUE constraints settle each item on its own.
         log.info("A batch met a concurrent submission; storing its items one by one")
-        _one_by_one(session_factory, catalogue, principal, checked, today, results, signer)
+        _one_by_one(
+            session_factory, catalogue, principal, checked, today, results, signer, check_unit
+        )
         return
     log.info("Received %d message(s) in a batch from unit %s", len(new), principal.unit_id)
 
@@ -235,11 +244,19 @@ def _one_by_one(
     today: datetime.date,
     results: list[dict[str, Any] | None],
     signer: SigningKey,
+    check_unit: bool,
 ) -> None:
     for item in checked:
         try:
             accepted = submit(
-                session_factory, catalogue, principal, item.body, item.key, today, signer=signer
+                session_factory,
+                catalogue,
+                principal,
+                item.body,
+                item.key,
+                today,
+                signer=signer,
+                check_unit=check_unit,
             )
         except SubmissionRefused as refused:
             results[item.index] = _refused(item.echo, refused)

@@ -30,9 +30,10 @@ from desktop_app.forms import (
     validate,
 )
 from desktop_app.receipt_signature import SigningKey
-from registry_server.accounts import Principal
+from registry_server import audit
 from registry_server.models import Base, Message, Receipt, utcnow
 from registry_server.reminders.resolution import Answering, resolve_answered
+from registry_server.reporting_unit import check_reporting_unit
 from registry_server.submission_parsing import (
     KEY_HEADER,
     MAX_DEPTH,
@@ -41,6 +42,7 @@ from registry_server.submission_parsing import (
     parse_body,
     parse_idempotency_key,
 )
+from registry_server.tokens import Principal
 
 __all__ = [
     "KEY_HEADER",
@@ -64,7 +66,20 @@ class Accepted:
 
 def canonical_and_sha(body: object) -> tuple[bytes, str]:
     # body_sha256(body) is exactly this; computed here from the bytes we store anyway.
-    canonical = canonical_body(body)  # type: ignore[arg-type]
+    try:
+        canonical = canonical_body(body)  # type: ignore[arg-type]
+    except UnicodeEncodeError:
+        raise SubmissionRefused(
+            422,
+            "The message contains text that is not valid Unicode (a lone surrogate such as "
+            "\\ud800); send the text as it was typed.",
+        ) from None
+    except ValueError:  # a number JSON parsed as infinity (1e999)
+        raise SubmissionRefused(
+            422,
+            "The message contains a number too large to store; correct the field and send "
+            "it again.",
+        ) from None
     return canonical, hashlib.sha256(canonical).hexdigest()
 
 
@@ -100,9 +115,15 @@ def _find_by_key(session: Session, key: str) -> Message | None:
 
 
 def check_message(
-    catalogue: Catalogue, body: dict[str, Any], today: datetime.date
+    catalogue: Catalogue,
+    body: dict[str, Any],
+    today: datetime.date,
+    principal: Principal | None = None,
+    *,
+    check_unit: bool = True,
 ) -> tuple[FormDefinition, bool]:
-    """The message's definition and its NOPHO-Care flag, or a 422 with its issues."""
+    """The message's definition and its NOPHO-Care flag, or a 422 with its issues. With
+    `check_unit`, it must report for `principal`'s unit (registry_server.reporting_unit)."""
     definition = _accepted_definition(catalogue, body, today)
     errors = [i for i in validate(definition, body["values"], today) if i.severity == "error"]
     if errors:
@@ -112,6 +133,8 @@ def check_message(
             "and send it again.",
             issues=[issue.to_dict() for issue in errors],
         )
+    if check_unit and principal is not None:
+        check_reporting_unit(definition, body["values"], principal)
     # transfer_flags() is False for every target a form does not declare; most forms declare
     # none, and skipping it saves a second pass over the answers.
     nopho_care = (
@@ -196,10 +219,15 @@ def _row(columns: dict[str, str], values: dict[str, Any]) -> dict[str, Any]:
 
 
 def insert_new(
-    session: Session, unit_id: int, new: Sequence[NewMessage], now: datetime.datetime
+    session: Session,
+    unit_id: int,
+    new: Sequence[NewMessage],
+    now: datetime.datetime,
+    address: str | None = None,
 ) -> None:
-    """Every message, then every receipt, then the reminders they answer: in the caller's
-    transaction. Messages go first, so a duplicate key fails before anything else is written."""
+    """Every message, then every receipt, then the reminders they answer, then their audit
+    entries: in the caller's transaction. Messages go first, so a duplicate key fails before
+    anything else is written."""
     # Inserted in key order: two batches sharing keys then wait for each other instead of
     # deadlocking on PostgreSQL.
     ordered = sorted(new, key=lambda n: n.message["idempotency_key"])
@@ -221,6 +249,22 @@ def insert_new(
             for n in ordered
         ],
     )
+    audit.record(
+        session,
+        [
+            audit.entry(
+                audit.MESSAGE_RECEIVED,
+                username=n.message["username"],
+                unit_id=unit_id,
+                address=address,
+                message_id=n.message["message_id"],
+                body_sha256=n.message["body_sha256"],
+                status=201,
+                at=now,
+            )
+            for n in ordered
+        ],
+    )
 
 
 def submit(
@@ -232,9 +276,10 @@ def submit(
     today: datetime.date | None = None,
     *,
     signer: SigningKey,
+    check_unit: bool = True,
 ) -> Accepted:
     """Store `body` (already shape-checked by `parse_body`) and return its receipt, signed
-    with `signer`.
+    with `signer`. `check_unit`: see `check_message`.
 
     `today` is the server's date (settings.today()): it decides which form versions are still
     accepted and which dates are in the future."""
@@ -245,7 +290,7 @@ def submit(
         if existing is not None:
             return _replay_of(existing, sha, principal)
 
-    definition, nopho_care = check_message(catalogue, body, today)
+    definition, nopho_care = check_message(catalogue, body, today, principal, check_unit=check_unit)
 
     now = utcnow()
     new = new_message(
@@ -253,7 +298,7 @@ def submit(
     )
     with session_factory() as session:
         try:
-            insert_new(session, principal.unit_id, [new], now)
+            insert_new(session, principal.unit_id, [new], now, principal.address)
             session.commit()
         except IntegrityError:
             session.rollback()

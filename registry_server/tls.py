@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from registry_server.private_files import private_folder
+
 log = logging.getLogger(__name__)
 
 CA_FILE = "dev-ca.pem"
@@ -36,7 +38,7 @@ def ensure_dev_certificate(data_dir: Path) -> tuple[Path, Path, Path]:
     paths = (folder / CA_FILE, folder / CERT_FILE, folder / KEY_FILE)
     if _still_good(*paths):
         return paths
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
     _make(*paths)
     log.info("Made a development TLS certificate; clients must trust %s", paths[0])
     return paths

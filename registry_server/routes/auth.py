@@ -1,43 +1,269 @@
-"""POST /auth/token: username and password for a bearer token."""
+"""Signing in and out: POST /auth/token (username and password), /auth/refresh (a refresh
+token), /auth/sign-out and /auth/password. Tokens are registry_server.tokens; failed
+attempts are throttled (registry_server.throttle) and every outcome is audited."""
 
 from __future__ import annotations
 
 import logging
+import math
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from registry_server.accounts import authenticate, issue_token
-from registry_server.deps import SessionDep, SettingsDep
-from registry_server.models import Unit, iso_utc
-from registry_server.schemas import Problem, TokenRequest, TokenResponse
+from registry_server import audit, throttle
+from registry_server.accounts import authenticate, set_password
+from registry_server.deps import PrincipalDep, SessionDep, SettingsDep
+from registry_server.models import Unit, User, iso_utc
+from registry_server.passwords import verify_password
+from registry_server.schemas import (
+    PasswordChange,
+    Problem,
+    RefreshRequest,
+    TokenRequest,
+    TokenResponse,
+)
+from registry_server.settings import ServerSettings
+from registry_server.tokens import (
+    Issued,
+    escrow_key_of,
+    issue_tokens,
+    revoke_other_sign_ins,
+    revoke_sign_in,
+    use_refresh_token,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["auth"])
+
+_WRONG = "Wrong username or password."
+_EXPIRED = "Your sign-in has expired or was revoked; sign in again with your password."
+_RATE_LIMITED = {
+    "model": Problem,
+    "description": "Too many failed attempts: wait the Retry-After seconds, then try again.",
+    "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+}
+
+
+def _address(request: Request) -> str | None:
+    # Behind a load balancer, run uvicorn with --proxy-headers and --forwarded-allow-ips so
+    # this is the client's address, not the balancer's.
+    return request.client.host if request.client else None
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _check_not_throttled(
+    session: Session, username: str, address: str | None, settings: ServerSettings
+) -> None:
+    wait = throttle.seconds_to_wait(session, username, address, settings)
+    if not wait:
+        return
+    known = session.scalar(select(User.id).where(User.username == username)) is not None
+    audit.record(
+        session,
+        [
+            audit.entry(
+                audit.SIGN_IN_RATE_LIMITED,
+                username=username if known else None,
+                address=address,
+                status=429,
+            )
+        ],
+    )
+    session.commit()
+    seconds = max(1, math.ceil(wait))
+    raise HTTPException(
+        429,
+        f"Too many failed sign-in attempts; wait {seconds} seconds, then try again. If you "
+        "have forgotten your password, ask your unit's administrator to reset it.",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _token_answer(session: Session, user: User, issued: Issued) -> dict:
+    unit = session.get_one(Unit, user.unit_id)
+    return {
+        "access_token": issued.access_token,
+        "token_type": "bearer",
+        "expires_at": iso_utc(issued.access_expires_at),
+        "refresh_token": issued.refresh_token,
+        "refresh_expires_at": iso_utc(issued.refresh_expires_at),
+        "user": {
+            "username": user.username,
+            "display_name": user.display_name,
+            "unit": unit.to_dict(),
+            "escrow_key": escrow_key_of(session, user),
+        },
+    }
 
 
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
-    responses={401: {"model": Problem, "description": "Wrong username or password."}},
+    responses={
+        401: {"model": Problem, "description": "Wrong username or password."},
+        429: _RATE_LIMITED,
+    },
 )
-def sign_in(request: TokenRequest, session: SessionDep, settings: SettingsDep) -> dict:
-    user = authenticate(session, request.username, request.password)
+def sign_in(
+    request: Request, body: TokenRequest, session: SessionDep, settings: SettingsDep
+) -> dict:
+    address = _address(request)
+    _check_not_throttled(session, body.username, address, settings)
+    user = authenticate(session, body.username, body.password)
     if user is None:
-        log.info("Sign-in refused")  # no username: it may be a mistyped password
-        raise HTTPException(
-            401, "Wrong username or password.", headers={"WWW-Authenticate": "Bearer"}
+        known = session.scalar(select(User.id).where(User.username == body.username))
+        throttle.record_failure(session, body.username, address, settings)
+        audit.record(
+            session,
+            [
+                audit.entry(
+                    audit.SIGN_IN_REFUSED,
+                    username=body.username if known else None,
+                    address=address,
+                    status=401,
+                )
+            ],
         )
-    token, expires_at = issue_token(session, user, settings.token_ttl)
-    unit = session.get_one(Unit, user.unit_id)
+        session.commit()
+        log.info("Sign-in refused")  # no username: it may be a mistyped password
+        raise _unauthorized(_WRONG)
+    throttle.forget_user(session, body.username)
+    issued = issue_tokens(session, user.id, settings.token_ttl, settings.refresh_token_ttl)
+    answer = _token_answer(session, user, issued)
+    audit.record(
+        session,
+        [
+            audit.entry(
+                audit.SIGN_IN,
+                username=user.username,
+                unit_id=user.unit_id,
+                address=address,
+                status=200,
+            )
+        ],
+    )
     session.commit()
     log.info("User %s signed in", user.username)
-    return {
-        "access_token": token,
-        "token_type": "bearer",
-        "expires_at": iso_utc(expires_at),
-        "user": {
-            "username": user.username,
-            "display_name": user.display_name,
-            "unit": unit.to_dict(),
-        },
-    }
+    return answer
+
+
+@router.post(
+    "/auth/refresh",
+    response_model=TokenResponse,
+    responses={
+        401: {
+            "model": Problem,
+            "description": "The refresh token is unknown, expired, revoked or was used before "
+            "(then its whole sign-in is revoked).",
+        }
+    },
+)
+def refresh(
+    request: Request, body: RefreshRequest, session: SessionDep, settings: SettingsDep
+) -> dict:
+    """New access and refresh tokens for the same sign-in; the refresh token sent is spent."""
+    address = _address(request)
+    outcome, user, issued = use_refresh_token(
+        session, body.refresh_token, settings.token_ttl, settings.refresh_token_ttl
+    )
+    if outcome == "reused" and user is not None:
+        audit.record(
+            session,
+            [
+                audit.entry(
+                    audit.REFRESH_REUSED,
+                    username=user.username,
+                    unit_id=user.unit_id,
+                    address=address,
+                    status=401,
+                )
+            ],
+        )
+        session.commit()
+        log.warning("A used refresh token of %s came again; that sign-in is revoked", user.username)
+        raise _unauthorized(_EXPIRED)
+    if outcome != "refreshed" or user is None or issued is None:
+        session.rollback()
+        raise _unauthorized(_EXPIRED)
+    answer = _token_answer(session, user, issued)
+    audit.record(
+        session,
+        [
+            audit.entry(
+                audit.REFRESH,
+                username=user.username,
+                unit_id=user.unit_id,
+                address=address,
+                status=200,
+            )
+        ],
+    )
+    session.commit()
+    return answer
+
+
+@router.post(
+    "/auth/sign-out",
+    status_code=204,
+    response_class=Response,
+    responses={401: {"model": Problem}},
+)
+def sign_out(principal: PrincipalDep, session: SessionDep) -> Response:
+    """Revoke the access and refresh tokens of this sign-in."""
+    if principal.sign_in is not None:
+        revoke_sign_in(session, principal.sign_in)
+    audit.record(session, [audit.entry(audit.SIGN_OUT, principal=principal, status=204)])
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/password",
+    status_code=204,
+    response_class=Response,
+    responses={
+        401: {"model": Problem},
+        403: {"model": Problem, "description": "The current password is not right."},
+        422: {"model": Problem, "description": "The new password is too short."},
+        429: _RATE_LIMITED,
+    },
+)
+def change_password(
+    request: Request,
+    body: PasswordChange,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Change the signed-in user's password; the user's other sign-ins are revoked (this
+    one stays signed in). Wrong current passwords count as failed sign-ins."""
+    address = principal.address
+    _check_not_throttled(session, principal.username, address, settings)
+    user = session.get_one(User, principal.user_id)
+    if not verify_password(body.current_password, user.password_hash):
+        throttle.record_failure(session, principal.username, address, settings)
+        audit.record(
+            session,
+            [audit.entry(audit.PASSWORD_CHANGE_REFUSED, principal=principal, status=403)],
+        )
+        session.commit()
+        raise HTTPException(
+            403, "The current password is not right; type it again to change your password."
+        )
+    if len(body.new_password) < settings.min_password_length:
+        raise HTTPException(
+            422,
+            f"The new password is too short; choose one of at least "
+            f"{settings.min_password_length} characters.",
+        )
+    set_password(session, user, body.new_password)
+    throttle.forget_user(session, principal.username)
+    revoke_other_sign_ins(session, user.id, keep=principal.sign_in)
+    audit.record(session, [audit.entry(audit.PASSWORD_CHANGED, principal=principal, status=204)])
+    session.commit()
+    log.info("User %s changed their password", principal.username)
+    return Response(status_code=204)

@@ -5,6 +5,7 @@ like an unknown one."""
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import select, update
@@ -21,6 +22,8 @@ from registry_server.schemas import (
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["reminders"])
+
+_REMINDER_ID = re.compile(r"[0-9a-zA-Z-]{1,36}")
 
 _NOT_FOUND = (
     "There is no such reminder for your unit; fetch the reminders again (it may have been "
@@ -58,6 +61,8 @@ def answer_reminder(
     """Record that the reminder is not the unit's to answer, and why. The same answer again
     is answered as the first time; another answer, or a reminder a message already resolved,
     is a 409."""
+    if not _REMINDER_ID.fullmatch(reminder_id):
+        raise HTTPException(404, _NOT_FOUND)  # not an id this server gives (nor NUL and such)
     now = utcnow()
     # One conditional UPDATE: two answers at once cannot both win.
     taken = session.execute(

@@ -33,9 +33,14 @@ def sign_in(client: httpx.Client, username: str = "demo", password: str = "demo"
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+# The demo user's unit (Ullevål, surgery): the server takes messages only for the sender's unit.
+DEMO_ENVELOPE = {"region": "1", "hospital": "0320", "department": "surgery"}
+
+
 def valid_body(seed: int = 1, **values: Any) -> dict:
-    """A breast assessment body that passes validation; `values` override single answers."""
-    return body_for(breast_assessment(), seed, **values)
+    """A breast assessment body of the demo user's unit that passes validation; `values`
+    override single answers."""
+    return body_for(breast_assessment(), seed, fixed=DEMO_ENVELOPE, **values)
 
 
 def body_for(
@@ -43,11 +48,13 @@ def body_for(
     seed: int = 1,
     *,
     today: datetime.date | None = None,
+    fixed: dict[str, Any] | None = None,
     **values: Any,
 ) -> dict:
-    """A body on `definition` that passes validation on `today`; `values` override answers."""
+    """A body on `definition` that passes validation on `today`; `fixed` answers are kept
+    while the others are drawn, `values` override answers afterwards."""
     answers = definition.submitted_values(
-        example_values(definition, random.Random(seed), today=today)
+        example_values(definition, random.Random(seed), today=today, fixed=fixed)
     )
     answers.update(values)
     return {

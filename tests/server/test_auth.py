@@ -20,7 +20,7 @@ def test_sign_in_returns_token_user_and_unit(client: httpx.Client) -> None:
     assert data["token_type"] == "bearer"
     assert len(data["access_token"]) >= 32
     expires_at = datetime.fromisoformat(data["expires_at"])
-    assert datetime.now(UTC) < expires_at <= datetime.now(UTC) + timedelta(hours=12, minutes=1)
+    assert datetime.now(UTC) < expires_at <= datetime.now(UTC) + timedelta(minutes=16)
     assert data["user"]["username"] == "demo"
     assert data["user"]["unit"]["hospital_code"] == "0320"
     assert set(data["user"]["unit"]) == {
@@ -77,7 +77,7 @@ def test_requests_without_a_valid_token_get_401(
 
 def test_expired_token_is_refused(client: httpx.Client, live_server: LiveServer) -> None:
     headers = sign_in(client)
-    assert live_server.expire_tokens("demo") == 1
+    assert live_server.expire_tokens("demo") == 2  # the access and the refresh token
 
     response = client.get("/api/v1/reminders", headers=headers)
 
@@ -92,7 +92,7 @@ def test_only_a_hash_of_the_token_and_password_is_stored(
     with live_server.session_factory() as session:
         stored = session.scalars(select(Token.token_sha256)).all()
         password_hash = session.scalar(select(User.password_hash).filter_by(username="demo"))
-    assert token not in stored and len(stored) == 1
+    assert token not in stored and len(stored) == 2  # access and refresh
     assert password_hash.startswith("scrypt$") and "demo" not in password_hash.split("$")[4:]
 
 

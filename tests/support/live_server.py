@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import trustme
 import uvicorn
@@ -77,8 +78,14 @@ class LiveServer:
         today: datetime.date | None = None,
         wrap_app: Callable[[ASGIApp], ASGIApp] | None = None,
         plain_http: bool = False,
+        reporting_unit_check: bool = False,
+        **settings: Any,
     ) -> None:
-        """`tls` = (ca_path, cert_path, key_path) to serve another certificate than trustme's."""
+        """`tls` = (ca_path, cert_path, key_path) to serve another certificate than trustme's.
+
+        `reporting_unit_check` is off by default: most tests send example answers from any
+        hospital (tests/server/test_security_reporting_unit.py turns it on). Further keyword
+        arguments are ServerSettings fields (e.g. the sign-in throttle's delays)."""
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         extra: dict = {}
@@ -91,7 +98,9 @@ class LiveServer:
             database_url=database_url,
             demo=demo,
             today_override=today,
+            reporting_unit_check=reporting_unit_check,
             **extra,
+            **settings,
         )
         self.database_url: str = self.settings.database_url
         self.port: int | None = port
