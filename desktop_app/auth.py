@@ -1,13 +1,19 @@
 """Sign-in: online against the server, offline against a local password verifier.
 
-The access token lives only in the OS keyring (``keyring``), never in SQLite or settings.
+Tokens live only in the OS keyring (``keyring``), never in SQLite or settings: the short-lived
+access token and the refresh token that renews it (`Session.renewed_token`, the one place).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
+import json
 import logging
+import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import keyring
@@ -46,8 +52,60 @@ def _normal_url(server_url: str) -> str:
     return server_url.rstrip("/")
 
 
+@dataclass(frozen=True)
+class SavedTokens:
+    """What the keyring holds for one (server, user): the refresh token, and the current
+    access token so another process of the same user (or this one after a restart of the
+    sync) can send without renewing first."""
+
+    refresh_token: str | None
+    access_token: str | None = None
+    access_expires_at: str | None = None  # ISO 8601 from the server
+
+    def to_text(self) -> str:
+        return json.dumps(
+            {
+                "refresh_token": self.refresh_token,
+                "access_token": self.access_token,
+                "access_expires_at": self.access_expires_at,
+            }
+        )
+
+    @classmethod
+    def from_text(cls, text: str) -> SavedTokens:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):  # an access token alone, as older versions kept it
+            return cls(refresh_token=None, access_token=text)
+        return cls(
+            refresh_token=_str_or_none(data.get("refresh_token")),
+            access_token=_str_or_none(data.get("access_token")),
+            access_expires_at=_str_or_none(data.get("access_expires_at")),
+        )
+
+    def access_expired(self, margin: timedelta = timedelta(seconds=30)) -> bool:
+        """True when the access token is missing or ends within `margin`."""
+        if not self.access_token:
+            return True
+        if not self.access_expires_at:
+            return False  # unknown: the server will say
+        try:
+            ends = datetime.fromisoformat(self.access_expires_at)
+        except ValueError:
+            return False
+        ends = ends if ends.tzinfo else ends.replace(tzinfo=UTC)
+        return ends - margin <= datetime.now(UTC)
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 class TokenStore:
-    """Access tokens in the OS keyring, one per (server, user)."""
+    """Tokens in the OS keyring, one entry per (server, user). The refresh token lives only
+    here: never in SQLite, a settings file or a log."""
 
     def __init__(self, service: str = KEYRING_SERVICE) -> None:
         self.service = service
@@ -56,15 +114,25 @@ class TokenStore:
     def key(server_url: str, username: str) -> str:
         return f"{_normal_url(server_url)}|{username}"
 
-    def get(self, server_url: str, username: str) -> str | None:
+    def load(self, server_url: str, username: str) -> SavedTokens | None:
         try:
-            return keyring.get_password(self.service, self.key(server_url, username))
+            text = keyring.get_password(self.service, self.key(server_url, username))
         except keyring.errors.KeyringError as exc:
             log.warning("The keyring cannot be read: %s", type(exc).__name__)
             return None
+        return None if not text else SavedTokens.from_text(text)
+
+    def save(self, server_url: str, username: str, tokens: SavedTokens) -> None:
+        keyring.set_password(self.service, self.key(server_url, username), tokens.to_text())
+
+    def get(self, server_url: str, username: str) -> str | None:
+        """The access token kept for (server, user), if any."""
+        saved = self.load(server_url, username)
+        return saved.access_token if saved else None
 
     def set(self, server_url: str, username: str, token: str) -> None:
-        keyring.set_password(self.service, self.key(server_url, username), token)
+        """Keep an access token alone (no refresh token)."""
+        self.save(server_url, username, SavedTokens(refresh_token=None, access_token=token))
 
     def delete(self, server_url: str, username: str) -> None:
         # Nothing stored means already signed out.
@@ -82,10 +150,85 @@ class Session:
     tokens: TokenStore = field(repr=False, compare=False)
     # Why the session is offline, in a sentence the UI may show (empty when online).
     notice: str = ""
+    # The registry's escrow key for this user (32 bytes; None offline or from an older
+    # server): a second wrapping of the data keys, so a forgotten password loses no outbox.
+    escrow_key: bytes | None = field(default=None, repr=False, compare=False)
+    # Renews the access token with the refresh token; None: no renewal (offline sign-in).
+    api: ApiClient | None = field(default=None, repr=False, compare=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    # This session's earlier access tokens: a request still holding one gets the current one.
+    _earlier: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def token(self) -> str | None:
-        """The current access token, read from the keyring each time (sign-out removes it)."""
-        return self.tokens.get(self.server_url, self.username)
+        """The current access token, read from the keyring each time (sign-out removes it),
+        renewed first when it has expired. None when signed out."""
+        with self._lock:
+            saved = self.tokens.load(self.server_url, self.username)
+            if saved is None:
+                return None
+            if saved.access_expired() and saved.refresh_token:
+                return self._refresh(saved) or saved.access_token
+            return saved.access_token
+
+    def renewed_token(self, refused: str) -> str | None:
+        """A token to use instead of `refused` (the server answered 401 to it), or None.
+
+        The one place tokens are renewed, under a lock: the sync thread, the statistics
+        fetcher and the GUI may all meet the expiry at once, and only the first refreshes
+        (a refresh token used twice ends the sign-in); the others get its new token."""
+        with self._lock:
+            saved = self.tokens.load(self.server_url, self.username)
+            if saved is None or not saved.access_token:
+                return None
+            if saved.access_token != refused:
+                # Renewed meanwhile; never hand this session's token to another's request.
+                return saved.access_token if refused in self._earlier else None
+            return self._refresh(saved)
+
+    def _refresh(self, saved: SavedTokens) -> str | None:
+        if self.api is None or not saved.refresh_token:
+            return None
+        try:
+            answer = self.api.refresh(saved.refresh_token)
+        except ApiError as exc:
+            # AuthError: the sign-in is over (the next 401 asks to sign in again); otherwise
+            # the network: try again next time.
+            log.info("The sign-in could not be renewed: %s", type(exc).__name__)
+            return None
+        renewed = _saved_from_answer(answer)
+        if renewed is None or not renewed.access_token:
+            return None
+        try:
+            self.tokens.save(self.server_url, self.username, renewed)
+        except keyring.errors.KeyringError as exc:
+            log.warning("The renewed sign-in cannot be kept in the keyring: %s", type(exc).__name__)
+            return None
+        if saved.access_token:
+            self._earlier.add(saved.access_token)
+        return renewed.access_token
+
+
+def _saved_from_answer(answer: dict) -> SavedTokens | None:
+    access = _str_or_none(answer.get("access_token"))
+    if access is None:
+        return None
+    return SavedTokens(
+        refresh_token=_str_or_none(answer.get("refresh_token")),
+        access_token=access,
+        access_expires_at=_str_or_none(answer.get("expires_at")),
+    )
+
+
+def _escrow_key(user: dict) -> bytes | None:
+    """The escrow key of a sign-in answer (base64url of 32 bytes), decoded."""
+    text = user.get("escrow_key")
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, binascii.Error):
+        return None
+    return key if len(key) == 32 else None
 
 
 class SessionService:
@@ -113,12 +256,22 @@ class SessionService:
         return self._online_session(username, password, answer)
 
     def sign_out(self, session: Session) -> None:
+        """Forget the tokens here, and revoke them on the server when it answers quickly; a
+        network that is down never keeps anyone from signing out."""
+        saved = self.tokens.load(session.server_url, session.username)
+        if saved is not None and saved.access_token and not session.offline:
+            try:
+                self.api.sign_out(saved.access_token)
+            except ApiError as exc:
+                log.info("The server was not told of the sign-out: %s", type(exc).__name__)
         self.tokens.delete(session.server_url, session.username)
+        if session.api is self.api:
+            self.api.use_refresher(None)
 
     def _online_session(self, username: str, password: str, answer: dict) -> Session:
-        token = answer.get("access_token")
+        saved = _saved_from_answer(answer)
         user = answer.get("user") or {}
-        if not isinstance(token, str) or not token:
+        if saved is None:
             raise SignInError("The registry server sent no sign-in token. Try again later.")
         profile: dict[str, Any] = {
             "username": user.get("username", username),
@@ -126,7 +279,7 @@ class SessionService:
             "unit": user.get("unit") or {},
         }
         try:
-            self.tokens.set(self.server_url, username, token)
+            self.tokens.save(self.server_url, username, saved)
         except keyring.errors.KeyringError as exc:
             raise SignInError(
                 "Signed in, but the sign-in token cannot be stored in this computer's keyring "
@@ -134,14 +287,19 @@ class SessionService:
             ) from exc
         # Lets the same password open the app later without the network.
         self.users.remember(self.server_url, username, password, profile)
-        return Session(
+        session = Session(
             server_url=self.server_url,
             username=username,
             display_name=profile["display_name"],
             unit=profile["unit"],
             offline=False,
             tokens=self.tokens,
+            escrow_key=_escrow_key(user),
+            api=self.api,
         )
+        # Expired access tokens are renewed by this session from now on (one at a time).
+        self.api.use_refresher(session.renewed_token)
+        return session
 
     def _offline_sign_in(self, username: str, password: str, cause: ApiError) -> Session:
         profile = self.users.verify(self.server_url, username, password)

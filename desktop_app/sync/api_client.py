@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import ssl
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,8 @@ from desktop_app.sync.api_errors import (
     ServerError,
     SubmitResult,
     TlsError,
+    detail_of,
+    item_result,
 )
 
 __all__ = [
@@ -53,6 +56,11 @@ __all__ = [
 ]
 
 API_PREFIX = "/api/v1"
+# Sign-out must not keep a clinician waiting on a dead network.
+SIGN_OUT_TIMEOUT_S = 3.0
+
+# Given the access token a request was refused with (401), a fresh one, or None.
+Refresher = Callable[[str], "str | None"]
 
 
 def make_ssl_context(
@@ -112,6 +120,16 @@ class ApiClient:
             follow_redirects=False,
             headers={"Accept": "application/json"},
         )
+        self._refresher: Refresher | None = None
+        # Access tokens already renewed -> their successors, so the rest of a sync pass that
+        # still holds the old one does not meet a 401 on every request.
+        self._renewed: dict[str, str] = {}
+
+    def use_refresher(self, refresher: Refresher | None) -> None:
+        """Who renews an expired access token (desktop_app.auth.Session.renewed_token): on a
+        401, a request is sent once more with the token it returns."""
+        self._refresher = refresher
+        self._renewed.clear()
 
     # -- API calls ------------------------------------------------------------------------
 
@@ -124,19 +142,47 @@ class ApiClient:
             raise AuthError("Wrong username or password.", status=401)
         return self._json(self._check(response))
 
+    def refresh(self, refresh_token: str) -> dict:
+        """New tokens for a refresh token (spent by this call): the answer has the shape of
+        sign_in's. AuthError when it is expired, revoked or was used before."""
+        response = self._request("POST", "/auth/refresh", json={"refresh_token": refresh_token})
+        if response.status_code == 401:
+            raise AuthError("Your sign-in has expired. Sign in again.", status=401)
+        return self._json(self._check(response))
+
+    def sign_out(self, access_token: str) -> None:
+        """Revoke this sign-in's tokens on the server (a short timeout: never a long wait)."""
+        response = self._authorized(
+            "POST", "/auth/sign-out", access_token, timeout=SIGN_OUT_TIMEOUT_S
+        )
+        if response.status_code != 401:  # 401: already expired or revoked
+            self._check(response)
+
+    def change_password(self, token: str, current: str, new: str) -> None:
+        """Change the password; the user's other sign-ins end. ApiError with the server's
+        sentence when the current password is wrong (403) or the new one too short (422)."""
+        response = self._authorized(
+            "POST",
+            "/auth/password",
+            token,
+            json={"current_password": current, "new_password": new},
+        )
+        self._check(response)
+
     def submit(self, token: str, body: dict, idempotency_key: str) -> SubmitResult:
         """Send one message; the same key and body may be sent again safely."""
-        response = self._request(
+        response = self._authorized(
             "POST",
             "/messages",
+            token,
             json=body,
-            headers={**_bearer(token), "Idempotency-Key": idempotency_key},
+            headers={"Idempotency-Key": idempotency_key},
         )
         if response.status_code == 422:
             data = self._json(response, default={})
-            return Invalid(issues=list(data.get("issues") or []), detail=_detail(response))
+            return Invalid(issues=list(data.get("issues") or []), detail=detail_of(response))
         if response.status_code == 409:
-            return Conflict(detail=_detail(response))
+            return Conflict(detail=detail_of(response))
         self._check(response)
         return Receipted(receipt=self._json(response), replay=response.status_code == 200)
 
@@ -148,27 +194,27 @@ class ApiClient:
         an answer that does not match the items raises ServerError (retrying is safe).
         """
         payload = {"items": [{"idempotency_key": key, "message": body} for key, body in items]}
-        response = self._request("POST", "/messages/batch", json=payload, headers=_bearer(token))
+        response = self._authorized("POST", "/messages/batch", token, json=payload)
         results = self._json(self._check(response)).get("results")
         if not isinstance(results, list) or len(results) != len(items):
             raise ServerError(UNREADABLE_ANSWER, status=response.status_code)
         return [
-            _item_result(result, key, body["message_id"])
+            item_result(result, key, body["message_id"])
             for result, (key, body) in zip(results, items, strict=True)
         ]
 
     def reminders(self, token: str) -> tuple[list[dict], datetime]:
-        data = self._json(self._check(self._request("GET", "/reminders", headers=_bearer(token))))
+        data = self._json(self._check(self._authorized("GET", "/reminders", token)))
         return list(data.get("reminders") or []), _parse_time(data.get("fetched_at"))
 
     def answer_reminder(self, token: str, reminder_id: str, answer: str, reason: str) -> dict:
         """Tell the registry the reminder is not this unit's to answer ("not_ours",
         "patient_moved") and why; sending the same answer again is safe."""
-        response = self._request(
+        response = self._authorized(
             "POST",
             f"/reminders/{reminder_id}/answer",
+            token,
             json={"answer": answer, "reason": reason},
-            headers=_bearer(token),
         )
         return self._json(self._check(response))
 
@@ -176,7 +222,7 @@ class ApiClient:
         """The unit's receipts after the cursor `since` (all from the start without it), at
         most one page, and the cursor to ask for the next ones with."""
         params = {"since": since} if since else None
-        response = self._request("GET", "/receipts", params=params, headers=_bearer(token))
+        response = self._authorized("GET", "/receipts", token, params=params)
         data = self._json(self._check(response))
         return list(data.get("receipts") or []), str(data.get("cursor") or "")
 
@@ -189,7 +235,7 @@ class ApiClient:
     def statistics(self, token: str, registry: str | None = None) -> dict:
         """The unit's statistics beside its hospital, region and nation (GET /statistics)."""
         params = {"registry": registry} if registry else None
-        response = self._request("GET", "/statistics", params=params, headers=_bearer(token))
+        response = self._authorized("GET", "/statistics", token, params=params)
         return self._json(self._check(response))
 
     def forms(self) -> list[dict]:
@@ -218,6 +264,23 @@ class ApiClient:
                 raise TlsError(_tls_message(tls, self.base_url)) from exc
             raise NetworkError(NETWORK_MESSAGE) from exc
 
+    def _authorized(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        """A request with the bearer token; after a 401, once more with a renewed token (the
+        refresher decides, under its lock, whether that means a refresh)."""
+        token = self._renewed.get(token, token)
+        headers = kwargs.pop("headers", {})
+        response = self._request(method, path, headers={**headers, **_bearer(token)}, **kwargs)
+        refresher = self._refresher
+        if response.status_code != 401 or refresher is None:
+            return response
+        fresh = refresher(token)
+        if not fresh or fresh == token:
+            return response
+        if len(self._renewed) > 16:
+            self._renewed.clear()
+        self._renewed[token] = fresh
+        return self._request(method, path, headers={**headers, **_bearer(fresh)}, **kwargs)
+
     def _check(self, response: httpx.Response) -> httpx.Response:
         status = response.status_code
         if 200 <= status < 300:
@@ -234,7 +297,7 @@ class ApiClient:
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         raise ApiError(
-            f"The registry server refused the request: {_detail(response)}", status=status
+            f"The registry server refused the request: {detail_of(response)}", status=status
         )
 
     @staticmethod
@@ -255,41 +318,8 @@ class ApiClient:
         return data
 
 
-def _item_result(result: Any, key: str, message_id: str) -> ItemResult:
-    """One batch item's answer; anything that does not fit the item raises ServerError."""
-    if not isinstance(result, dict) or result.get("idempotency_key") != key:
-        raise ServerError(UNREADABLE_ANSWER)
-    status = result.get("status")
-    detail = result.get("detail")
-    detail = detail if isinstance(detail, str) and detail else f"HTTP status {status}."
-    if status in (200, 201):
-        receipt = result.get("receipt")
-        # A receipt for another message would be stored against this one: never accept it.
-        if not isinstance(receipt, dict) or receipt.get("message_id") != message_id:
-            raise ServerError(UNREADABLE_ANSWER, status=status)
-        return Receipted(receipt=receipt, replay=status == 200)
-    if status == 422:
-        issues = result.get("issues")
-        return Invalid(issues=list(issues) if isinstance(issues, list) else [], detail=detail)
-    if status == 409:
-        return Conflict(detail=detail)
-    if status in (400, 413):
-        return Refused(status=status, detail=detail)
-    raise ServerError(UNREADABLE_ANSWER, status=status if isinstance(status, int) else None)
-
-
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
-        detail = None
-    if isinstance(detail, str) and detail:
-        return detail
-    return f"HTTP status {response.status_code}."
 
 
 def _parse_time(value: Any) -> datetime:

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import httpx
 
 NETWORK_MESSAGE = (
     "The registry server cannot be reached. "
@@ -76,3 +79,37 @@ SubmitResult = Receipted | Invalid | Conflict
 ItemResult = Receipted | Invalid | Conflict | Refused
 
 UNREADABLE_ANSWER = "The registry server sent an answer that cannot be read. Try again later."
+
+
+def item_result(result: Any, key: str, message_id: str) -> ItemResult:
+    """One batch item's answer; anything that does not fit the item raises ServerError."""
+    if not isinstance(result, dict) or result.get("idempotency_key") != key:
+        raise ServerError(UNREADABLE_ANSWER)
+    status = result.get("status")
+    detail = result.get("detail")
+    detail = detail if isinstance(detail, str) and detail else f"HTTP status {status}."
+    if status in (200, 201):
+        receipt = result.get("receipt")
+        # A receipt for another message would be stored against this one: never accept it.
+        if not isinstance(receipt, dict) or receipt.get("message_id") != message_id:
+            raise ServerError(UNREADABLE_ANSWER, status=status)
+        return Receipted(receipt=receipt, replay=status == 200)
+    if status == 422:
+        issues = result.get("issues")
+        return Invalid(issues=list(issues) if isinstance(issues, list) else [], detail=detail)
+    if status == 409:
+        return Conflict(detail=detail)
+    if status in (400, 413):
+        return Refused(status=status, detail=detail)
+    raise ServerError(UNREADABLE_ANSWER, status=status if isinstance(status, int) else None)
+
+
+def detail_of(response: httpx.Response) -> str:
+    """The server's sentence in `detail`, or the status when there is none."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, str) and detail:
+        return detail
+    return f"HTTP status {response.status_code}."
