@@ -112,6 +112,10 @@ class IdleMonitor(QObject):
                 app.removeEventFilter(self)
             self._installed = False
 
+    def use_clock(self, clock: Clock) -> None:
+        self._clock = clock
+        self.reset()
+
     def reset(self) -> None:
         self._last_input = self._clock()
         self._fired = False

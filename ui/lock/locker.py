@@ -126,6 +126,11 @@ class SessionLocker(QObject):
     def is_locked(self) -> bool:
         return self._locked
 
+    def use_clock(self, clock: Clock) -> None:
+        """Measure idle time and password waits on `clock` from now (tests move it)."""
+        self.idle.use_clock(clock)
+        self.throttle = GuessThrottle(clock)
+
     def stop(self) -> None:
         """The window closes: stop watching (an ended session is never locked)."""
         self.idle.stop()

@@ -1,0 +1,374 @@
+"""The session lock in the real main window: the real server on loopback TLS, a real SQLite
+cache with encrypted payloads, a real UserSession, real widgets offscreen. Idle time runs on a
+controllable clock; nothing waits minutes."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QTextEdit,
+    QToolBar,
+    QWidget,
+)
+from sqlalchemy import select
+
+from desktop_app.forms.examples import example_values
+from desktop_app.forms.identity import generate_identity_number
+from desktop_app.sign_in import sign_in
+from desktop_app.user_session import UserSession
+from local_cache import MessageState
+from local_cache.errors import CacheLocked
+from local_cache.schema import messages
+from ui.lock import LockReason
+from ui.main_window import MainWindow
+
+from .conftest import DEMO_PASSWORD, DEMO_USER, client_settings
+from .test_lock_parts import FakeClock
+
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]
+
+NAME = "Kanari Låsesen"
+NUMBER = generate_identity_number(random.Random(1010))
+IDLE_MINUTES = 10.0
+
+
+def needles(number: str = NUMBER, name: str = NAME) -> list[str]:
+    return [number, f"{number[:6]} {number[6:]}", number[:6] + "*****", name, name.split()[-1]]
+
+
+def columns(model: QAbstractItemModel, parent: QModelIndex) -> int:
+    try:
+        return model.columnCount(parent)
+    except TypeError:  # a list model's columnCount is private in PySide6
+        return 1
+
+
+def model_texts(view: QAbstractItemView) -> Iterator[str]:
+    model = view.model()
+    if model is None:
+        return
+    roles = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
+    pending = [QModelIndex()]
+    while pending:
+        parent = pending.pop()
+        for row in range(model.rowCount(parent)):
+            for column in range(columns(model, parent)):
+                index = model.index(row, column, parent)
+                yield from (str(model.data(index, role) or "") for role in roles)
+            pending.append(model.index(row, 0, parent))
+    for section in range(columns(model, QModelIndex())):
+        yield str(model.headerData(section, Qt.Orientation.Horizontal) or "")
+
+
+def widget_texts(widget: QWidget) -> Iterator[str]:
+    yield widget.windowTitle()
+    yield widget.toolTip()
+    match widget:
+        case QLabel():
+            yield widget.text()
+        case QLineEdit():
+            yield widget.text()
+            yield widget.placeholderText()
+        case QAbstractButton():
+            yield widget.text()
+        case QTextEdit() | QPlainTextEdit():
+            yield widget.toPlainText()
+        case QComboBox():
+            yield from (widget.itemText(i) for i in range(widget.count()))
+        case QAbstractItemView():
+            yield from model_texts(widget)
+
+
+def visible_texts() -> list[str]:
+    """Every text a person at the screen could read: all visible windows of the application
+    and their visible widgets."""
+    texts: list[str] = []
+    for top in QApplication.topLevelWidgets():
+        if not top.isVisible():
+            continue
+        for widget in [top, *top.findChildren(QWidget)]:
+            if widget.isVisible():
+                texts.extend(t for t in widget_texts(widget) if t)
+    return texts
+
+
+def shown(texts: list[str], number: str = NUMBER, name: str = NAME) -> list[str]:
+    return [t for t in texts if any(needle in t for needle in needles(number, name))]
+
+
+@pytest.fixture
+def lock_settings(server, tmp_path: Path):
+    return replace(
+        client_settings(server, tmp_path / "client"),
+        allow_plaintext_keyring=True,  # the test session's file keyring
+        kdf_time_cost=1,
+        kdf_memory_kib=1024,
+        idle_lock_minutes=IDLE_MINUTES,
+    )
+
+
+@pytest.fixture
+def services(make_services, lock_settings):
+    return make_services(lock_settings)
+
+
+@pytest.fixture
+def user(services) -> Iterator[UserSession]:
+    signed_in = sign_in(services, DEMO_USER, DEMO_PASSWORD)
+    assert isinstance(signed_in, UserSession)
+    signed_in.start_sync()
+    yield signed_in
+    signed_in.end()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def window(qtbot, services, user, clock) -> MainWindow:
+    window = MainWindow(services, user)
+    qtbot.addWidget(window)
+    window.locker.use_clock(clock)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def patient_draft(user: UserSession, number: str = NUMBER, name: str = NAME) -> str:
+    record = user.drafts.new_draft(
+        "breast", "assessment", {"patient_id": number, "patient_name": name}, session=user.session
+    )
+    return record.id
+
+
+def submit_report(user: UserSession, seed: int = 5) -> str:
+    record = user.drafts.new_draft("breast", "assessment", session=user.session)
+    _, definition = user.drafts.open(record.id)
+    values = example_values(definition, random.Random(seed))
+    issues = user.drafts.submit(record.id, values)
+    assert not [issue for issue in issues if issue.severity == "error"], issues
+    return record.id
+
+
+def _column(user: UserSession, message_id: str, column: str) -> object:
+    # The plain columns: values and body need the data key, which the lock has dropped.
+    with user.cache.engine.connect() as conn:
+        return conn.execute(
+            select(messages.c[column]).where(messages.c.id == message_id)
+        ).scalar_one()
+
+
+def state_of(user: UserSession, message_id: str) -> object:
+    return _column(user, message_id, "state")
+
+
+def attempts_of(user: UserSession, message_id: str) -> int:
+    return int(_column(user, message_id, "attempts"))  # type: ignore[call-overload]
+
+
+def go_idle(window: MainWindow, clock: FakeClock) -> None:
+    clock.advance(IDLE_MINUTES * 60 + 1)
+    assert window.locker.idle.check()
+
+
+def unlock(qtbot, window: MainWindow, password: str) -> None:
+    page = window.locker.page
+    assert page is not None
+    page.password_edit.clear()
+    qtbot.keyClicks(page.password_edit, password)
+    qtbot.mouseClick(page.unlock_button, Qt.MouseButton.LeftButton)
+
+
+def test_idle_lock_hides_every_patient_datum_and_asks_for_the_password(
+    qtbot, window, user, clock
+) -> None:
+    draft = patient_draft(user)
+    other = patient_draft(user, generate_identity_number(random.Random(7)), "Annen Pasient")
+    window.show_page(MainWindow.DRAFTS)
+    qtbot.waitUntil(lambda: window.drafts_model.rowCount() == 2, timeout=5000)
+    window.open_draft(draft)
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
+    # A message box of the application naming the patient (as a receipt preview would).
+    box = QMessageBox(QMessageBox.Icon.Information, "Receipt", f"Receipt for {NAME}", parent=window)
+    box.open()
+    before = visible_texts()
+    assert shown(before), "control: the patient is on the screen before the lock"
+    assert any(NUMBER in t for t in before) and any(NAME in t for t in before)
+
+    go_idle(window, clock)
+
+    assert window.locker.is_locked and window.locker.reason is LockReason.IDLE
+    assert user.locked
+    after = visible_texts()
+    assert shown(after) == []
+    assert shown(after, generate_identity_number(random.Random(7)), "Annen Pasient") == []
+    assert not box.isVisible()
+    assert window.editor is None and window.locker.reopen_draft == draft
+    assert "locked" in window.windowTitle()
+    assert window.drafts_model.rowCount() == 0 and window.outbox_model.rowCount() == 0
+    assert window.locker.page is not None and window.locker.page.isVisible()
+    assert "10 minutes" in window.locker.page.reason_label.text()
+    with pytest.raises(CacheLocked):
+        user.drafts.open(other)
+    # Still nothing after the events of a sync pass have come and gone.
+    user.send_now()
+    qtbot.wait(500)
+    assert shown(visible_texts()) == []
+    assert window.drafts_model.rowCount() == 0
+
+
+def test_wrong_password_stays_locked_the_right_one_shows_the_data_again(
+    qtbot, window, user, clock
+) -> None:
+    draft = patient_draft(user)
+    window.open_draft(draft)
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
+    go_idle(window, clock)
+    page = window.locker.page
+
+    unlock(qtbot, window, "not-the-password")
+    qtbot.waitUntil(lambda: "Wrong password" in page.message_label.text(), timeout=10000)
+    assert window.locker.is_locked and user.locked
+    assert page.password_edit.text() == ""
+    assert shown(visible_texts()) == []
+
+    # Guessing on: after the free guesses, a wait that only the clock's moving ends.
+    unlock(qtbot, window, "guess-2")
+    qtbot.waitUntil(lambda: window.locker.throttle.failures == 2, timeout=10000)
+    unlock(qtbot, window, "guess-3")
+    qtbot.waitUntil(lambda: window.locker.throttle.failures == 3, timeout=10000)
+    assert "try again in" in page.message_label.text()
+    qtbot.keyClicks(page.password_edit, DEMO_PASSWORD)
+    assert not page.unlock_button.isEnabled()
+    clock.advance(window.locker.throttle.wait_s())
+    qtbot.waitUntil(page.unlock_button.isEnabled, timeout=2000)
+
+    unlock(qtbot, window, DEMO_PASSWORD)
+    qtbot.waitUntil(lambda: not window.locker.is_locked, timeout=10000)
+    assert not user.locked
+    assert window.editor is not None and window.editor.message_id == draft
+    qtbot.waitUntil(lambda: any(NAME in t for t in visible_texts()), timeout=5000)
+    assert window.windowTitle() == "Cancer Registry Reporting"
+    assert window.menuBar().isVisible() and window.statusBar().isVisible()
+    window.show_page(MainWindow.DRAFTS)
+    qtbot.waitUntil(lambda: window.drafts_model.rowCount() == 1, timeout=5000)
+    # The idle time counts anew.
+    assert not window.locker.idle.check()
+    go_idle(window, clock)
+    assert window.locker.is_locked
+
+
+def test_the_outbox_is_sent_while_locked(qtbot, window, user, server, clock) -> None:
+    server.stop()
+    message_id = submit_report(user)
+    user.send_now()
+    qtbot.waitUntil(lambda: attempts_of(user, message_id) >= 1, timeout=10000)
+    go_idle(window, clock)
+    assert user.locked
+
+    server.start()
+    qtbot.waitUntil(lambda: state_of(user, message_id) == MessageState.RECEIPTED, timeout=20000)
+    assert user.cache.messages.count_unsent(user.owner) == 0
+    assert window.locker.is_locked
+    assert window.outbox_model.rowCount() == 0  # received while locked, shown only after
+
+
+def test_typing_is_kept_when_the_lock_comes_before_the_autosave(
+    qtbot, make_services, lock_settings, user, clock
+) -> None:
+    # The debounce never fires in this test: only the lock's flush can save the typing.
+    services = make_services(replace(lock_settings, autosave_debounce_ms=600_000))
+    window = MainWindow(services, user)
+    qtbot.addWidget(window)
+    window.locker.use_clock(clock)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    draft = patient_draft(user)
+    window.open_draft(draft)
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
+    edit = window.editor.form.field_widget("institution_name").edit
+    edit.setFocus()
+    qtbot.keyClicks(edit, "Lock ward 7")
+
+    # Through the window system, as a real key press: QTest's widget path skips shortcuts.
+    qtbot.keyClick(window.windowHandle(), Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.locker.is_locked and window.locker.reason is LockReason.USER
+    assert shown(visible_texts()) == [] and not any("Lock ward 7" in t for t in visible_texts())
+
+    unlock(qtbot, window, DEMO_PASSWORD)
+    qtbot.waitUntil(lambda: not window.locker.is_locked, timeout=10000)
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
+    reopened = window.editor.form.field_widget("institution_name").edit
+    assert reopened.text() == "Lock ward 7"
+    record, _ = user.drafts.open(draft)
+    assert record.values["institution_name"] == "Lock ward 7"
+
+
+def test_input_keeps_the_window_open(qtbot, window, clock) -> None:
+    for _ in range(5):
+        clock.advance(IDLE_MINUTES * 60 - 5)
+        qtbot.mouseClick(window.navigation, Qt.MouseButton.LeftButton)
+        assert not window.locker.idle.check()
+    qtbot.keyClick(window.navigation, Qt.Key.Key_Down)
+    clock.advance(IDLE_MINUTES * 60 - 1)
+    assert not window.locker.idle.check()
+    assert not window.locker.is_locked
+
+
+def test_zero_minutes_never_locks(qtbot, make_services, lock_settings, user, clock) -> None:
+    services = make_services(replace(lock_settings, idle_lock_minutes=0))
+    window = MainWindow(services, user)
+    qtbot.addWidget(window)
+    window.locker.use_clock(clock)
+    window.show()
+    clock.advance(10**6)
+    assert not window.locker.idle.check()
+    qtbot.wait(50)
+    assert not window.locker.is_locked
+    window.locker.lock_action.trigger()  # the user's lock still works
+    assert window.locker.is_locked
+
+
+def test_lock_action_is_in_the_menu_and_toolbar(window) -> None:
+    action = window.locker.lock_action
+    assert action.shortcut().toString() == "Ctrl+L"
+    menus = [entry.menu() for entry in window.menuBar().actions() if entry.menu()]
+    assert any(action in menu.actions() for menu in menus)
+    assert any(action in bar.actions() for bar in window.findChildren(QToolBar))
+
+
+def test_sign_in_as_someone_else_ends_the_session(qtbot, window, user, clock) -> None:
+    draft = patient_draft(user)
+    window.open_draft(draft)
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
+    window.locker.lock_action.trigger()
+    page = window.locker.page
+    with qtbot.waitSignal(window.signedOut, timeout=5000):
+        qtbot.mouseClick(page.switch_button, Qt.MouseButton.LeftButton)
+    assert user.ended and user.sync is None
+    assert not window.isVisible()
+    assert shown(visible_texts()) == []
+    # The clinician's draft is still on this computer, for their next sign-in.
+    again = sign_in(user.services, DEMO_USER, DEMO_PASSWORD)
+    assert isinstance(again, UserSession)
+    try:
+        assert again.drafts.open(draft)[0].values["patient_name"] == NAME
+    finally:
+        again.end()
