@@ -39,5 +39,8 @@ PY
   sleep 0.2
 done
 echo ">> demo users: demo / demo (Oslo), bergen / demo (Bergen). Server log: $DEMO_DIR/server.log"
+# Without a desktop secret service (Xvfb, a bare VM) keyring falls back to keyrings.alt's
+# PlaintextKeyring, which the product refuses; the demo's users and tokens are throwaway.
+REGISTRY_ALLOW_PLAINTEXT_KEYRING="${REGISTRY_ALLOW_PLAINTEXT_KEYRING:-1}" \
 .venv/bin/registry-desktop --server "https://127.0.0.1:$PORT" --ca-bundle "$CA" \
   --data-dir "$DEMO_DIR/client" --username demo "$@"

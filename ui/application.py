@@ -10,11 +10,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app import __version__
 from desktop_app.app import Services
-from desktop_app.auth import Session
 from desktop_app.config import APP_NAME
+from desktop_app.user_session import UserSession
 from ui.main_window import WINDOW_TITLE, MainWindow
 from ui.sign_in_dialog import SignInDialog
-from ui.workers import wait_for_background_work
+from ui.workers import call_on_cache, run_on_cache, wait_for_background_work
 
 log = logging.getLogger(__name__)
 
@@ -33,29 +33,38 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
 
 
 class AppShell:
-    """Shows the sign-in dialog, then a main window per session, until the user quits."""
+    """Shows the sign-in dialog, then a main window per UserSession, until the user quits.
+
+    It owns the session's life: started (sync) after the sign-in, ended at sign-out (then the
+    server's tokens are forgotten) and before the shared services shut down at quit. Both run
+    on the cache worker, behind the window's last save."""
 
     def __init__(self, services: Services, username: str | None = None) -> None:
         self.services = services
         self.username = username
         self.dialog: SignInDialog | None = None
         self.window: MainWindow | None = None
+        self.user: UserSession | None = None
 
     def start(self) -> None:
-        self.dialog = SignInDialog(
-            self.services.sessions, self.services.settings.server_url, self.username
-        )
-        self.dialog.signedIn.connect(self._open_main_window)
+        self.dialog = SignInDialog(self.services, self.username)
+        self.dialog.signedIn.connect(self._start_session)
         self.dialog.rejected.connect(self._quit)
         self.dialog.show()
 
-    def _open_main_window(self, session: Session) -> None:
+    def _start_session(self, user: UserSession) -> None:
         if self.dialog is not None:
             self.dialog.deleteLater()
             self.dialog = None
-        self.username = session.username
-        engine = self.services.start_sync(session)
-        self.window = MainWindow(self.services, session, engine)
+        self.user = user
+        self.username = user.owner
+        # Starting the engine reads the receipt keys from the cache: not on the GUI thread.
+        run_on_cache(user.start_sync, lambda _engine: self._open_main_window(user))
+
+    def _open_main_window(self, user: UserSession) -> None:
+        if user is not self.user or user.ended:
+            return
+        self.window = MainWindow(self.services, user)
         self.window.signedOut.connect(self._signed_out)
         self.window.closed.connect(self._quit)
         self.window.show()
@@ -64,7 +73,34 @@ class AppShell:
         if self.window is not None:
             self.window.deleteLater()
             self.window = None
+        user, self.user = self.user, None
+        if user is None:
+            self.start()
+            return
+        sessions = self.services.sessions
+
+        def end() -> None:
+            user.end()
+            sessions.sign_out(user.session)
+            log.info("Signed out")
+
+        run_on_cache(end, lambda _none: self.start(), self._sign_out_failed)
+
+    def _sign_out_failed(self, error: BaseException) -> None:
+        log.error("Signing out failed: %s", type(error).__name__)
         self.start()
+
+    def finish(self) -> None:
+        """At quit: end the session (its last edit written), then nothing else may run."""
+        if self.window is not None:
+            self.window.flush_editor_and_wait()
+        user, self.user = self.user, None
+        if user is not None:
+            try:
+                call_on_cache(user.end, timeout_ms=15_000)
+            except Exception:
+                log.exception("Ending the session failed")
+        wait_for_background_work()
 
     def _quit(self) -> None:
         QApplication.quit()
@@ -80,9 +116,7 @@ def run(services: Services, *, username: str | None = None) -> int:
         shell.start()
         code = app.exec()
     finally:
-        if shell.window is not None:
-            shell.window.flush_editor()
-        wait_for_background_work()
+        shell.finish()
         services.shutdown()
     log.info("Exiting (%d)", code)
     return code

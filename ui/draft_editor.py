@@ -1,8 +1,12 @@
 """The page that edits one draft: header, the form, the problem count and Submit.
 
-Every change is saved through the DraftService's autosaver, debounced by a single-shot QTimer,
-and flushed on `flush()`, hide and close, so a crash loses at most the debounce window. The
-autosaver writes on its own thread; this page never waits on the disk except in `flush()`.
+The page is made from a draft already opened on the cache worker (`OpenedDraft`: opening may
+move the draft to a newer form version, a write). Every change is saved through the
+DraftService's autosaver, debounced by a single-shot QTimer, and handed to it at once on
+`flush()`, hide and close, so a crash loses at most the debounce window. The autosaver writes on
+its own thread; Submit and "Done" run on the cache worker (ui.workers.run_on_cache), whose
+submit waits for the autosaver first. Only `flush_and_wait()` waits for the disk, in a local
+event loop.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeAlias
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QHideEvent, QKeySequence, QShortcut
@@ -24,12 +28,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.drafts import DraftService
-from desktop_app.forms import Change, Issue
+from desktop_app.forms import Change, FormDefinition, Issue
 from desktop_app.forms.text import fill, localized
-from local_cache import CacheError, MessageState
+from local_cache import CacheError, MessageRecord, MessageState
 from ui.form_renderer import FormView
 from ui.form_renderer.texts import text
 from ui.models.names import CatalogueNames
+from ui.workers import call_on_cache, run_on_cache
+
+# What DraftService.open_with_changes returns: read on the cache worker, shown here.
+OpenedDraft: TypeAlias = tuple[MessageRecord, FormDefinition, list[Change]]
 
 log = logging.getLogger(__name__)
 
@@ -63,30 +71,33 @@ def _migration_text(key: str, lang: str) -> str:
 
 class DraftEditor(QWidget):
     submitted = Signal(str)  # message id, once the draft is queued
+    submitFinished = Signal(bool)  # a submit that got past the form's own check has ended
+    changesAcknowledged = Signal(bool)  # "Done" on the migration banner: stored or not
     _saveFinished = Signal(str)  # "" when saved, else why not (sent from the writer thread)
 
     def __init__(
         self,
         drafts: DraftService,
-        message_id: str,
+        opened: OpenedDraft,
         lang: str,
         debounce_ms: int,
         parent: QWidget | None = None,
     ) -> None:
+        """`opened`: drafts.open_with_changes(message_id), called on the cache worker. A
+        draft on an older version comes back moved to the newest one, with what that (and
+        any earlier move) changed, until the user acknowledges it."""
         super().__init__(parent)
         self.setObjectName("draftEditor")
         self.drafts = drafts
-        self.message_id = message_id
+        record, definition, changes = opened
+        self.message_id = record.id
         self.lang = lang
-        # FormUnavailableError names the form; a draft on an older version comes back moved
-        # to the newest one, with what that (and any earlier move) changed, until the user
-        # acknowledges it.
-        record, definition, changes = drafts.open_with_changes(message_id)
         self.record = record
         self.definition = definition
         self.changes: list[Change] = list(changes)
         self._pending: dict[str, Any] | None = None
         self._submitted = False
+        self._submitting = False
         self._refusal_shown = False
         self._shown_count = -1
         self._read_only = record.state != MessageState.DRAFT
@@ -188,20 +199,36 @@ class DraftEditor(QWidget):
         banner.setVisible(bool(self.changes))
         return banner
 
-    def acknowledge_changes(self) -> bool:
-        """The user has checked the migration's changes: forget them, then hide the banner."""
-        try:
-            self.drafts.acknowledge_changes(self.message_id)
-        except Exception as error:  # the banner stays, so nothing is lost unseen
-            log.exception("Acknowledging the changes of draft %s failed", self.message_id)
-            reason = _reason(error)
-            self._show_message(
-                fill(localized(_MIGRATION_TEXTS["done_failed"], self.lang), {"reason": reason})
-            )
-            return False
+    def acknowledge_changes(self) -> None:
+        """The user has checked the migration's changes: forget them (on the cache worker),
+        then hide the banner; `changesAcknowledged` says it is done."""
+        self.migration_done_button.setEnabled(False)
+        drafts, message_id = self.drafts, self.message_id
+        run_on_cache(
+            lambda: drafts.acknowledge_changes(message_id),
+            self._changes_acknowledged,
+            self._acknowledge_failed,
+            parent=self,
+        )
+
+    def _changes_acknowledged(self, _none: object) -> None:
         self.changes = []
         self.migration_banner.hide()
-        return True
+        self.changesAcknowledged.emit(True)
+
+    def _acknowledge_failed(self, error: BaseException) -> None:
+        # The banner stays, so nothing is lost unseen.
+        log.error(
+            "Acknowledging the changes of draft %s failed: %s",
+            self.message_id,
+            type(error).__name__,
+        )
+        self.migration_done_button.setEnabled(True)
+        reason = _reason(error)
+        self._show_message(
+            fill(localized(_MIGRATION_TEXTS["done_failed"], self.lang), {"reason": reason})
+        )
+        self.changesAcknowledged.emit(False)
 
     def _build_footer(self) -> QWidget:
         footer = QFrame(self)
@@ -275,7 +302,7 @@ class DraftEditor(QWidget):
     # Autosave --------------------------------------------------------------------------
 
     def _values_changed(self, values: dict) -> None:
-        if self._read_only or self._submitted:
+        if self._read_only or self._submitted or self._submitting:
             return
         self._pending = values
         _set_text(self.save_label, text("editor.saving", self.lang))
@@ -307,11 +334,18 @@ class DraftEditor(QWidget):
             self.save_label.setText(text("editor.saved", self.lang))
 
     def flush(self) -> None:
-        """Write pending changes now and wait (briefly) until they are committed."""
+        """Hand pending changes to the autosaver now (no wait: it writes on its thread, and
+        whatever runs on the cache worker later waits for it where order matters)."""
         if self._timer.isActive():
             self._timer.stop()
         self._save_now()
-        self.drafts.autosaver.flush()
+
+    def flush_and_wait(self, timeout_ms: int = 10_000) -> None:
+        """flush(), then wait until the autosaver has written everything (closing, quitting):
+        in a local event loop, so the window keeps painting."""
+        self.flush()
+        autosaver = self.drafts.autosaver
+        call_on_cache(lambda: autosaver.flush(timeout_ms / 1000), timeout_ms + 1000)
 
     def _flush_quietly(self) -> None:
         try:
@@ -331,35 +365,56 @@ class DraftEditor(QWidget):
     # Submit ----------------------------------------------------------------------------
 
     def submit(self) -> bool:
-        """Queue the report if it has no errors; otherwise say why, in the page."""
-        if self._read_only or self._submitted:
+        """Queue the report (on the cache worker) if the form has no errors; otherwise say
+        why, in the page, and return False. True: the submit has started; `submitted` follows
+        once the report is queued, `submitFinished` either way."""
+        if self._read_only or self._submitted or self._submitting:
             return False
         if self.form.has_errors():
             self._refuse(self.form.error_count())
             return False
         self._timer.stop()
         values, self._pending = self.form.values(), None
-        try:
-            issues = self.drafts.submit(self.message_id, values)
-        except Exception as error:
-            log.exception("Submitting draft %s failed", self.message_id)
-            self._pending = values
-            self._timer.start()
-            self._show_message(text("editor.submit_failed", self.lang, reason=_reason(error)))
-            return False
+        # Nothing typed meanwhile could be saved once the report is queued.
+        self._set_submitting(True)
+        drafts, message_id = self.drafts, self.message_id
+        run_on_cache(
+            lambda: drafts.submit(message_id, values),
+            lambda issues: self._submit_done(values, issues),
+            lambda error: self._submit_failed(values, error),
+            parent=self,
+        )
+        return True
+
+    def _set_submitting(self, busy: bool) -> None:
+        self._submitting = busy
+        self.form.set_read_only(busy)
+        self.submit_button.setEnabled(not busy)
+
+    def _submit_done(self, values: dict, issues: list[Issue]) -> None:
+        self._set_submitting(False)
         errors = [issue for issue in issues if issue.is_error]
         if errors:  # the service saw what the form did not (e.g. a date passed midnight)
             self._pending = values
             self._timer.start()
             self.form.set_server_issues(errors)
             self._refuse(len(errors))
-            return False
+            self.submitFinished.emit(False)
+            return
         self._submitted = True
         self.form.set_read_only(True)
         self.submit_button.setEnabled(False)
         self._show_message("")
         self.submitted.emit(self.message_id)
-        return True
+        self.submitFinished.emit(True)
+
+    def _submit_failed(self, values: dict, error: BaseException) -> None:
+        log.error("Submitting draft %s failed: %s", self.message_id, type(error).__name__)
+        self._set_submitting(False)
+        self._pending = values
+        self._timer.start()
+        self._show_message(text("editor.submit_failed", self.lang, reason=_reason(error)))
+        self.submitFinished.emit(False)
 
     def _refuse(self, count: int) -> None:
         self.form.show_all_issues()

@@ -1,9 +1,11 @@
 """The main window: assembles navigation, the list views, the draft editor and the status bar.
 
-It owns no data logic: views ask their models, models ask the cache's repositories, and core
-events arrive through the EventBridge. Events only schedule model reloads: ``ModelReloader``
-coalesces them and reads the rows off the GUI thread (a sync pass settles up to a hundred
-messages per batch, each with its own event).
+It serves one signed-in clinician (desktop_app.user_session.UserSession: their bound cache,
+drafts and sync) and owns no data logic: views ask their models, models ask the user's
+repositories, and core events arrive through the EventBridge. Every read and write of the
+cache runs on the one cache worker (ui.workers.run_on_cache). Events only schedule model
+reloads: ``ModelReloader`` coalesces them (a sync pass settles up to a hundred messages per
+batch, each with its own event). Signing out and quitting are the AppShell's (ui.application).
 """
 
 from __future__ import annotations
@@ -24,11 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.app import Services
-from desktop_app.auth import Session
 from desktop_app.config import APP_NAME
-from desktop_app.sync.engine import SyncEngine
+from desktop_app.user_session import UserSession
 from ui.bridge import EventBridge
-from ui.draft_editor import DraftEditor
+from ui.draft_editor import DraftEditor, OpenedDraft
 from ui.lazy_page import LazyPage
 from ui.models.messages_model import DraftsModel, OutboxModel
 from ui.models.names import CatalogueNames
@@ -43,7 +44,7 @@ from ui.views.new_report_view import NewReportView
 from ui.views.outbox_view import RELOAD_DELAY_MS, OutboxView
 from ui.views.receipts_view import ReceiptsView
 from ui.views.reminders_view import RemindersView
-from ui.workers import wait_for_background_work
+from ui.workers import run_on_cache
 
 log = logging.getLogger(__name__)
 
@@ -55,40 +56,42 @@ class MainWindow(QMainWindow):
 
     signedOut = Signal()
     closed = Signal()
+    draftOpened = Signal(str)  # message id: the editor shows it
+    firstLoadDone = Signal()  # the drafts are read and the first page chosen
 
     def __init__(
         self,
         services: Services,
-        session: Session,
-        engine: SyncEngine | None,
+        user: UserSession,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("mainWindow")
         self.services = services
-        self.session = session
-        self.engine = engine
-        self.owner = session.username
+        self.user = user
+        self.session = user.session
         self.editor: DraftEditor | None = None
+        self._opening: str | None = None  # the draft being read to open
         self._signing_out = False
+        session = self.session
 
         settings = services.settings
         names = CatalogueNames(services.catalogue, settings.language)
-        cache = services.cache
+        cache, owner = user.cache, user.owner
         self.bridge = EventBridge(services.events, self)
 
-        self.drafts_model = DraftsModel(cache.messages, self.owner, names, self)
+        self.drafts_model = DraftsModel(cache.messages, owner, names, self)
         self.outbox_model = OutboxModel(
             cache.messages,
-            self.owner,
+            owner,
             names,
             self,
             age_warning=timedelta(minutes=settings.outbox_age_warning_minutes),
         )
-        self.receipts_model = ReceiptsModel(cache.receipts, self.owner, names, self)
+        self.receipts_model = ReceiptsModel(cache.receipts, owner, names, self)
         self.reminders_model = RemindersModel(
-            cache.reminders, self.owner, names, self, answers=cache.reminder_answers
+            cache.reminders, owner, names, self, answers=cache.reminder_answers
         )
         self.drafts_reload = ModelReloader(self.drafts_model, RELOAD_DELAY_MS, self)
         self.receipts_reload = ModelReloader(
@@ -96,13 +99,14 @@ class MainWindow(QMainWindow):
         )
 
         self.new_report_view = NewReportView(
-            services.drafts, services.catalogue, names, self.owner, session=session
+            user.drafts, services.catalogue, names, session=session
         )
         self.drafts_view = DraftsView(self.drafts_model)
+        self.drafts_view.reloader = self.drafts_reload
         # The sync panel listens to the bridge itself and reloads its rows in the background.
         self.outbox_view = OutboxView(
             self.outbox_model,
-            services,
+            user,
             self.bridge,
             age_warning_minutes=settings.outbox_age_warning_minutes,
             # A progress bar once a pass needs more than one request.
@@ -111,8 +115,8 @@ class MainWindow(QMainWindow):
         self.outbox_reload = self.outbox_view.reloader
         self.receipts_view = ReceiptsView(self.receipts_model, names=names, unit=session.unit)
         self.receipts_view.reloader = self.receipts_reload
-        self.reminders_view = RemindersView(self.reminders_model, services)
-        self.reminder_drafts = ReminderDraftStarter(self, services, session)
+        self.reminders_view = RemindersView(self.reminders_model, user)
+        self.reminder_drafts = ReminderDraftStarter(self, user, services.settings.language)
         # Made when first opened: the charting library is imported only then.
         self.statistics_page = LazyPage(lambda: self._statistics_view(names))
 
@@ -166,7 +170,6 @@ class MainWindow(QMainWindow):
 
         self._connect()
         self._load_initial_state()
-        self.navigation.setCurrentRow(self.DRAFTS if self.drafts_model.rowCount() else 0)
         self._restore_geometry()
 
     # -- building -------------------------------------------------------------------------
@@ -201,6 +204,7 @@ class MainWindow(QMainWindow):
         self.new_report_view.draftCreated.connect(self.open_draft)
         self.new_report_view.openRequested.connect(self.open_draft)
         self.drafts_view.openRequested.connect(self.open_draft)
+        self.drafts_view.draftDeleted.connect(lambda _id: self.outbox_reload.schedule())
         self.outbox_view.openDraftRequested.connect(self._open_returned_draft)
         self.outbox_view.outboxSummaryChanged.connect(self.status.set_outbox)
         self.receipts_view.statusMessage.connect(lambda text: self.status.showMessage(text, 8000))
@@ -209,16 +213,19 @@ class MainWindow(QMainWindow):
         self.relay.signOutRequested.connect(self.sign_out)
 
     def _load_initial_state(self) -> None:
-        # Drafts decide the first page and are few. Reminders, the outbox and the receipts
-        # load in the background.
-        self.drafts_model.refresh()
+        # Every list loads on the cache worker. The drafts come first (queued first) and
+        # decide the first page: New report until they are in, Drafts if there are some.
+        self.navigation.setCurrentRow(self.NEW_REPORT)
+        self.drafts_reload.loaded.connect(self._choose_first_page)
+        self.drafts_reload.reload_now()
         self.reminders_model.refresh()
         self.outbox_reload.reload_now()
         self.receipts_reload.reload_now()
-        if self.engine is not None:
-            self.outbox_view.set_status(self.engine.status)
+        engine = self.user.sync
+        if engine is not None:
+            self.outbox_view.set_status(engine.status)
         # No engine, or no token to send with: nothing is sent until the user signs in.
-        self.outbox_view.set_sign_in_needed(self.engine is None or self.session.offline)
+        self.outbox_view.set_sign_in_needed(engine is None or self.session.offline)
         self.status.set_user(self.session)
         if self.session.offline:
             self.status.set_connectivity(False, self.session.notice)
@@ -227,12 +234,22 @@ class MainWindow(QMainWindow):
                 self.tr("Signed in offline: your work is saved here and sent when back online."),
                 15000,
             )
-        elif self.engine is not None and self.engine.online is not None:
-            self.status.set_connectivity(self.engine.online, self.engine.last_error or "")
+        elif engine is not None and engine.online is not None:
+            self.status.set_connectivity(engine.online, engine.last_error or "")
         else:
             self.status.set_connectivity(None, "")  # "Connecting…" until the first sync pass
         # The unsent count follows from the outbox's background load (outboxSummaryChanged),
         # the last sync from the reminders' (SyncRelay).
+
+    @Slot()
+    def _choose_first_page(self) -> None:
+        self.drafts_reload.loaded.disconnect(self._choose_first_page)
+        # Only if the user has not gone anywhere meanwhile.
+        untouched = self.editor is None and self._opening is None
+        on_first_page = self.navigation.currentRow() == self.NEW_REPORT
+        if untouched and on_first_page and self.drafts_model.rowCount():
+            self.navigation.setCurrentRow(self.DRAFTS)
+        self.firstLoadDone.emit()
 
     # -- pages and the editor -------------------------------------------------------------
 
@@ -245,31 +262,51 @@ class MainWindow(QMainWindow):
         page = self.stack.currentWidget()
         refresh = getattr(page, "refresh", None)
         if refresh is not None:
-            refresh()  # cheap local reads: the list is current whenever it is shown
+            refresh()  # on the cache worker: the list is current whenever it is shown
 
     def show_page(self, row: int) -> None:
         self.navigation.setCurrentRow(row)
 
     @Slot(str)
     def open_draft(self, message_id: str) -> None:
-        self._close_editor()
-        try:
-            editor = DraftEditor(
-                self.services.drafts,
-                message_id,
-                self.services.settings.language,
-                self.services.settings.autosave_debounce_ms,
-                self,
-            )
-        except Exception as exc:
-            log.exception("Opening a draft failed")
-            QMessageBox.warning(
-                self,
-                self.tr("Draft cannot be opened"),
-                getattr(exc, "message", None)
-                or self.tr("The draft cannot be opened ({0}).").format(type(exc).__name__),
-            )
+        """Read the draft on the cache worker (it may be moved to a newer form version there,
+        behind the open page's last save), then show it; `draftOpened` once shown."""
+        self.close_editor()
+        self._opening = message_id
+        drafts = self.user.drafts
+        run_on_cache(
+            lambda: drafts.open_with_changes(message_id),
+            lambda opened: self._show_editor(message_id, opened),
+            lambda error: self._open_failed(message_id, error),
+            parent=self,
+        )
+
+    def _open_failed(self, message_id: str, exc: BaseException) -> None:
+        if self._opening != message_id:
             return
+        self._opening = None
+        log.error("Opening a draft failed: %s", type(exc).__name__)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("Draft cannot be opened"),
+            getattr(exc, "message", None)
+            or self.tr("The draft cannot be opened ({0}).").format(type(exc).__name__),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("draftOpenProblem")
+        box.finished.connect(box.deleteLater)
+        box.open()  # window-modal, without a nested event loop
+
+    def _show_editor(self, message_id: str, opened: OpenedDraft) -> None:
+        if self._opening != message_id:
+            return  # another draft was asked for meanwhile
+        self._opening = None
+        self.close_editor()
+        settings = self.services.settings
+        editor = DraftEditor(
+            self.user.drafts, opened, settings.language, settings.autosave_debounce_ms, self
+        )
         editor.submitted.connect(self._on_submitted)
         self.editor = editor
         self.stack.addWidget(editor)
@@ -278,16 +315,27 @@ class MainWindow(QMainWindow):
         self.navigation.setCurrentRow(-1)
         self.navigation.blockSignals(False)
         self.stack.setCurrentWidget(editor)
+        self.draftOpened.emit(message_id)
 
     def flush_editor(self) -> None:
-        """Write the open form's pending changes to the cache now."""
+        """Hand the open form's pending changes to the autosaver now (no wait)."""
         if self.editor is not None:
             try:
                 self.editor.flush()
             except Exception:
                 log.exception("Saving the open draft failed")
 
-    def _close_editor(self) -> None:
+    def flush_editor_and_wait(self) -> None:
+        """Write the open form's pending changes and wait until they are on disk, in a local
+        event loop (closing, signing out, quitting: nothing typed may be lost)."""
+        if self.editor is not None:
+            try:
+                self.editor.flush_and_wait()
+            except Exception:
+                log.exception("Saving the open draft failed")
+
+    def close_editor(self) -> None:
+        self._opening = None
         if self.editor is None:
             return
         self.flush_editor()
@@ -295,10 +343,12 @@ class MainWindow(QMainWindow):
         self.stack.removeWidget(editor)
         editor.deleteLater()
 
+    _close_editor = close_editor  # the name ui.lock.locker knew first
+
     @Slot(str)
     def _on_submitted(self, message_id: str) -> None:
-        self._close_editor()
-        self.services.send_now()
+        self.close_editor()
+        self.user.send_now()
         self.show_page(self.OUTBOX)  # reloads the outbox (in the background)
         # The full sentence on the Outbox page the user is taken to; the status bar has room
         # for a few words only next to its permanent fields.
@@ -325,9 +375,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def send_now(self) -> None:
-        if self.services.sync is None:
+        if self.user.sync is None:
             return
-        self.services.send_now()
+        self.user.send_now()
         self.status.showMessage(self.tr("Sending…"), 3000)
 
     @Slot(str)
@@ -339,27 +389,21 @@ class MainWindow(QMainWindow):
     def _statistics_view(self, names: CatalogueNames) -> QWidget:
         from ui.views.statistics_view import StatisticsView
 
-        return StatisticsView(self.services, self.session, names, self.bridge)
+        return StatisticsView(self.services, self.user, names, self.bridge)
 
     # -- leaving --------------------------------------------------------------------------
 
     @Slot()
     def sign_out(self) -> None:
-        """End the session: stop syncing, forget the token, hand back to the sign-in dialog."""
+        """Close the window and say so: the AppShell ends the session and signs out."""
         self._signing_out = True
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.flush_editor()
+        # The last edit is on disk before the session may end (AppShell: user.end()).
+        self.flush_editor_and_wait()
         self._save_geometry()
         self.bridge.close()
-        if self._signing_out:
-            self.services.stop_sync()
-            self.services.sessions.sign_out(self.session)
-            log.info("Signed out")
-        else:
-            wait_for_background_work()
-            self.services.shutdown()
         event.accept()
         super().closeEvent(event)
         (self.signedOut if self._signing_out else self.closed).emit()

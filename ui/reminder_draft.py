@@ -1,6 +1,6 @@
 """A draft made from a reminder: the form must be installed; the user's reports of that form
-for that patient are looked for first (off the GUI thread), and when there are some the user
-chooses to open one or create a new one anyway; the draft is then made (off the GUI thread,
+for that patient are looked for first (on the cache worker), and when there are some the user
+chooses to open one or create a new one anyway; the draft is then made (on the cache worker,
 with the reminder's answers: ``DraftService.new_draft_for_reminder``) and opened."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop_app.drafts import ExistingReports
+from desktop_app.user_session import UserSession
 from ui.views.existing_report_box import ask_about_existing
-from ui.workers import run_in_background
+from ui.workers import run_on_cache
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +25,18 @@ class ReminderDraftStarter(QObject):
 
     openRequested = Signal(str)  # an existing report's or the new draft's message id
 
-    def __init__(self, window: QWidget, services: Any, session: Any) -> None:
+    def __init__(self, window: QWidget, user: UserSession, lang: str) -> None:
         super().__init__(window)
         self._window = window
-        self._services = services
-        self._session = session
+        self._user = user
+        self._lang = lang
         self.existing_box: QMessageBox | None = None  # "report already exists"
 
     def start(self, reminder: Mapping[str, Any]) -> None:
         reminder = dict(reminder)
         registry, form = reminder.get("registry") or "", reminder.get("form") or ""
         try:
-            self._services.catalogue.latest(registry, form)
+            self._user.drafts.catalogue.latest(registry, form)
         except KeyError:
             self._inform(
                 self.tr("Form not available"),
@@ -45,10 +46,10 @@ class ReminderDraftStarter(QObject):
                 ).format(registry, form),
             )
             return
-        drafts, owner = self._services.drafts, self._session.username
+        drafts = self._user.drafts
         patient_id = reminder.get("patient_id")
-        run_in_background(
-            lambda: drafts.existing_reports(owner, registry, form, patient_id),
+        run_on_cache(
+            lambda: drafts.existing_reports(registry, form, patient_id),
             lambda existing: self._found(reminder, existing),
             self._failed,
             parent=self,
@@ -66,12 +67,11 @@ class ReminderDraftStarter(QObject):
         )
 
     def _create(self, reminder: dict) -> None:
-        drafts, owner, session = self._services.drafts, self._session.username, self._session
-        lang = self._services.settings.language
+        drafts, session, lang = self._user.drafts, self._user.session, self._lang
         create: Callable[[], Any] = lambda: drafts.new_draft_for_reminder(  # noqa: E731
-            owner, reminder, session=session, lang=lang
+            reminder, session=session, lang=lang
         )
-        run_in_background(
+        run_on_cache(
             create, lambda record: self.openRequested.emit(record.id), self._failed, parent=self
         )
 

@@ -1,7 +1,15 @@
-"""The one way to run slow work off the GUI thread.
+"""The two ways to run work off the GUI thread; the callbacks run on the GUI thread.
 
-``run_in_background(fn, on_success, on_failure)`` runs ``fn`` on a thread pool and calls the
-callbacks on the GUI thread. The GUI thread never waits on the network or on a long query.
+* ``run_on_cache(fn, on_success, on_failure)``: everything that reads or writes the local
+  cache. One worker thread, first in first out (Picard's save pool): a save queued before a
+  submit lands before it, a reload queued after a delete sees it, and SQLite never has two
+  writers from this process's UI.
+* ``run_in_background(fn, ...)``: the rest (network, PDFs, key derivation without the cache),
+  on a small pool.
+
+The GUI thread never waits on the network or on a query. Where the program must know a write
+landed before it goes on (closing the window, quitting), ``call_on_cache`` waits in a local
+event loop, so the window still paints meanwhile.
 """
 
 from __future__ import annotations
@@ -12,11 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
 _pool: QThreadPool | None = None
+_cache_pool: QThreadPool | None = None
 _dispatcher: _Dispatcher | None = None
 
 Callbacks = tuple[
@@ -34,9 +43,21 @@ def thread_pool() -> QThreadPool:
     return _pool
 
 
+def cache_pool() -> QThreadPool:
+    """The cache's one worker: jobs run one at a time, in the order they were queued."""
+    global _cache_pool
+    if _cache_pool is None:
+        _cache_pool = QThreadPool()
+        _cache_pool.setObjectName("registry-cache")
+        _cache_pool.setMaxThreadCount(1)  # one writer; equal priorities keep FIFO order
+    return _cache_pool
+
+
 def wait_for_background_work(timeout_ms: int = 5000) -> bool:
-    """Wait for running jobs (at shutdown and in tests); True if all finished."""
-    return thread_pool().waitForDone(timeout_ms)
+    """Wait for running jobs of both pools (at shutdown and in tests); True if all finished.
+
+    Blocks the calling thread: for after the event loop has ended, and for tests."""
+    return thread_pool().waitForDone(timeout_ms) and cache_pool().waitForDone(timeout_ms)
 
 
 class _Dispatcher(QObject):
@@ -108,8 +129,54 @@ def run_in_background(
 
     Must be called from the GUI thread.
     """
+    _start(thread_pool(), fn, (on_success, on_failure, parent))
+
+
+def run_on_cache(
+    fn: Callable[[], Any],
+    on_success: Callable[[Any], None] | None = None,
+    on_failure: Callable[[BaseException], None] | None = None,
+    *,
+    parent: QObject | None = None,
+) -> None:
+    """Run ``fn()`` on the cache's one worker after every job queued before it; the callbacks
+    as for ``run_in_background``. Every read and write of the local cache from the UI goes
+    here. Must be called from the GUI thread."""
+    _start(cache_pool(), fn, (on_success, on_failure, parent))
+
+
+def call_on_cache(fn: Callable[[], Any], timeout_ms: int = 10_000) -> Any:
+    """Run ``fn()`` on the cache worker (after the jobs queued before it) and return its
+    result, waiting in a local event loop so the window keeps painting. Raises what ``fn``
+    raised, or TimeoutError. For closing and quitting, which must not go on before the last
+    edit is on disk; never from a callback that the cache worker's jobs wait for."""
+    loop = QEventLoop()
+    outcome: list[tuple[bool, Any]] = []
+
+    def done(ok: bool, value: Any) -> None:
+        outcome.append((ok, value))
+        loop.quit()
+
+    run_on_cache(fn, lambda value: done(True, value), lambda error: done(False, error))
+    if not outcome:
+        timer = QTimer(loop)  # goes with the loop: no late quit() of a deleted loop
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        timer.start(timeout_ms)
+        # User input waits (a click could start more work on the window being closed);
+        # painting and the cache worker's answers go on.
+        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    if not outcome:
+        raise TimeoutError("The local cache did not answer in time.")
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _start(pool: QThreadPool, fn: Callable[[], Any], callbacks: Callbacks) -> None:
     global _dispatcher
     if _dispatcher is None:
         _dispatcher = _Dispatcher()
-    number = _dispatcher.register(fn, (on_success, on_failure, parent))
-    thread_pool().start(_Job(fn, _dispatcher, number))
+    number = _dispatcher.register(fn, callbacks)
+    pool.start(_Job(fn, _dispatcher, number))

@@ -8,8 +8,9 @@ none of these may keep the client from asking again for long. A fetch "in the fu
 clock was set back) counts as old.
 
 `fetch_statistics` fetches now whatever the cache holds; the Statistics page's Refresh button
-runs it on a background thread (ui.workers.run_in_background) with the session's token, beside
-the sync engine rather than through its pass: a pass first sends the outbox and may be waiting
+does the same in two halves (`api.statistics` on a background thread, then `store_statistics`
+on the UI's one cache worker) with the session's token, beside the sync engine rather than
+through its pass: a pass first sends the outbox and may be waiting
 for the server's Retry-After, and the user who pressed Refresh wants the figures, not the queue.
 Both the step and the button store the answer with `cache.statistics.save` and publish
 `StatisticsUpdated`, which the page listens to.
@@ -46,7 +47,13 @@ def fetch_statistics(
 ) -> dict[str, Any]:
     """GET /statistics now, store the answer for `owner` and publish `StatisticsUpdated`;
     returns the answer. ApiErrors (no network, token refused, ...) are raised, nothing stored."""
-    payload = api.statistics(token)
+    return store_statistics(api.statistics(token), owner, cache, events, now=now)
+
+
+def store_statistics(
+    payload: Any, owner: str, cache: Any, events: EventBus, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Store a fetched answer for `owner` and publish `StatisticsUpdated`; the answer."""
     if not isinstance(payload, dict):
         payload = {}
     cache.statistics.save(owner, payload, now or datetime.now(UTC))

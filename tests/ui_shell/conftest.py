@@ -1,5 +1,7 @@
 """Real parts for the shell's GUI tests: the registry server on loopback TLS, a real cache and
-real services in tmp_path, and real widgets offscreen."""
+real services in tmp_path, a clinician signed in through desktop_app.sign_in (a real
+UserSession), and real widgets offscreen. No test may let the UI query the cache on the GUI
+thread (tests.support.gui_thread_queries)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from desktop_app.app import Services, build_services
 from desktop_app.auth import Session
 from desktop_app.config import Settings
 from desktop_app.forms.examples import example_values
+from desktop_app.sign_in import sign_in
+from desktop_app.user_session import UserSession
+from tests.support.gui_thread_queries import cache_queries_on_gui_thread  # noqa: F401
 from tests.support.live_server import LiveServer
 
 DEMO_USER, DEMO_PASSWORD = "demo", "demo"
@@ -33,7 +38,13 @@ def client_settings(server: LiveServer, data_dir: Path) -> Settings:
         retry_interval_s=0.2,
         sync_interval_s=60.0,
         autosave_debounce_ms=50,
+        **TEST_SETTINGS,
     )
+
+
+# The keyring is keyrings.alt's file in a throwaway home (tests/conftest.py); Argon2id runs
+# with the lowest cost the setting allows.
+TEST_SETTINGS = {"allow_plaintext_keyring": True, "kdf_time_cost": 1, "kdf_memory_kib": 1024}
 
 
 @pytest.fixture
@@ -61,15 +72,29 @@ def services(make_services, settings: Settings) -> Services:
     return make_services(settings)
 
 
+def sign_in_user(services: Services, username: str = DEMO_USER) -> UserSession:
+    """Sign in through the real path (server, then this computer's keys)."""
+    user = sign_in(services, username, DEMO_PASSWORD)
+    assert isinstance(user, UserSession), user
+    return user
+
+
 @pytest.fixture
-def session(services: Services) -> Session:
-    return services.sessions.sign_in(DEMO_USER, DEMO_PASSWORD)
+def user(services: Services) -> Iterator[UserSession]:
+    user = sign_in_user(services)
+    yield user
+    user.end()
 
 
-def queue_valid_report(services: Services, owner: str, seed: int = 1) -> str:
+@pytest.fixture
+def session(user: UserSession) -> Session:
+    return user.session
+
+
+def queue_valid_report(user: UserSession, seed: int = 1) -> str:
     """A breast assessment with synthetic valid answers, submitted to the outbox; its id."""
-    record = services.drafts.new_draft(owner, "breast", "assessment")
-    _, definition = services.drafts.open(record.id)
-    issues = services.drafts.submit(record.id, example_values(definition, random.Random(seed)))
+    record = user.drafts.new_draft("breast", "assessment")
+    _, definition = user.drafts.open(record.id)
+    issues = user.drafts.submit(record.id, example_values(definition, random.Random(seed)))
     assert not [issue for issue in issues if issue.severity == "error"], issues
     return record.id

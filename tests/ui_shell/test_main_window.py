@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -10,20 +11,40 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app.forms.identity import generate_identity_number
 from local_cache import MessageState
+from ui.application import AppShell
 from ui.main_window import MainWindow
 
-from .conftest import queue_valid_report
+from .conftest import DEMO_PASSWORD, DEMO_USER, queue_valid_report
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, services, session) -> MainWindow:
-    engine = services.start_sync(session)
-    window = MainWindow(services, session, engine)
+def window(qtbot, services, user) -> MainWindow:
+    user.start_sync()
+    window = MainWindow(services, user)
     qtbot.addWidget(window)
     window.show()
     return window
+
+
+@pytest.fixture
+def shell(qtbot, services) -> Iterator[AppShell]:
+    """The session loop as ui.application.run drives it, signed in through the dialog."""
+    shell = AppShell(services, username=DEMO_USER)
+    shell.start()
+    dialog = shell.dialog
+    assert dialog is not None
+    qtbot.keyClicks(dialog.password_edit, DEMO_PASSWORD)
+    dialog.sign_in_button.click()
+    qtbot.waitUntil(lambda: shell.window is not None and shell.window.isVisible(), timeout=10000)
+    shell.window.closed.disconnect()  # the shell's QApplication.quit() would end the test run
+    yield shell
+    if shell.window is not None:
+        shell.window.close()
+    shell.finish()
+    if shell.dialog is not None:
+        shell.dialog.deleteLater()
 
 
 def test_title_and_the_six_navigation_entries(window) -> None:
@@ -55,7 +76,7 @@ def test_status_bar_shows_user_online_then_offline_with_unsent_count(
     assert "not yet" not in status.last_sync_label.text()
 
     server.stop()
-    queue_valid_report(services, session.username)
+    queue_valid_report(window.user)
     window.send_now()
     qtbot.waitUntil(lambda: status.connection_label.text() == "Offline", timeout=10000)
     qtbot.waitUntil(lambda: status.unsent_label.text() == "1 unsent", timeout=10000)
@@ -79,7 +100,7 @@ def test_send_now_delivers_the_outbox_once_the_server_is_back(
     status = window.status
     qtbot.waitUntil(lambda: status.connection_label.text() == "Online", timeout=10000)
     server.stop()
-    queue_valid_report(services, session.username)
+    queue_valid_report(window.user)
     window.send_now()
     qtbot.waitUntil(lambda: status.connection_label.text() == "Offline", timeout=10000)
     server.start()
@@ -94,14 +115,14 @@ def test_send_now_delivers_the_outbox_once_the_server_is_back(
 
 
 def test_drafts_view_masks_the_patient_and_deletes_after_confirmation(
-    qtbot, window, services, session
+    qtbot, window, user
 ) -> None:
     patient_id = generate_identity_number(random.Random(7))
-    record = services.drafts.new_draft(session.username, "breast", "assessment")
-    services.cache.messages.save_values(record.id, {"patient_id": patient_id})
+    record = user.drafts.new_draft("breast", "assessment")
+    user.cache.messages.save_values(record.id, {"patient_id": patient_id})
     window.show_page(MainWindow.DRAFTS)
     view, model = window.drafts_view, window.drafts_model
-    assert model.rowCount() == 1
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
     shown = model.data(model.index(0, model.COL_PATIENT))
     assert shown == patient_id[:6] + "*****"
     assert model.data(model.index(0, model.COL_REGISTRY)) == "Breast cancer"
@@ -112,10 +133,11 @@ def test_drafts_view_masks_the_patient_and_deletes_after_confirmation(
     assert model.rowCount() == 1
 
     _answer_next_message_box(qtbot, QMessageBox.StandardButton.Yes)
-    view.delete_button.click()
+    with qtbot.waitSignal(view.draftDeleted, timeout=5000):
+        view.delete_button.click()
     assert model.rowCount() == 0
     with pytest.raises(KeyError):
-        services.cache.messages.get(record.id)
+        user.cache.messages.get(record.id)
 
 
 def _answer_next_message_box(qtbot, button: QMessageBox.StandardButton) -> None:
@@ -129,7 +151,7 @@ def _answer_next_message_box(qtbot, button: QMessageBox.StandardButton) -> None:
     QTimer.singleShot(0, answer)
 
 
-def test_new_report_creates_a_draft_and_opens_the_form(qtbot, window, services, session) -> None:
+def test_new_report_creates_a_draft_and_opens_the_form(qtbot, window, user) -> None:
     window.show_page(MainWindow.NEW_REPORT)
     view = window.new_report_view
     assert view.registry_list.text_of("breast") == "Breast cancer"
@@ -138,35 +160,50 @@ def test_new_report_creates_a_draft_and_opens_the_form(qtbot, window, services, 
     view.create_button.click()
     qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
     assert window.stack.currentWidget() is window.editor
-    drafts = services.cache.messages.list(session.username, [MessageState.DRAFT])
+    drafts = user.cache.messages.list(None, [MessageState.DRAFT])
     assert [d.registry for d in drafts] == ["breast"]
 
     window.show_page(MainWindow.DRAFTS)
-    assert window.drafts_model.rowCount() == 1
+    qtbot.waitUntil(lambda: window.drafts_model.rowCount() == 1, timeout=5000)
 
 
-def test_sign_out_keeps_the_services_and_forgets_the_token(
-    qtbot, window, services, session
+def test_the_first_page_is_drafts_once_they_are_read(qtbot, services, user) -> None:
+    user.drafts.new_draft("breast", "assessment")
+    window = MainWindow(services, user)
+    qtbot.addWidget(window)
+    assert window.navigation.currentRow() == MainWindow.NEW_REPORT  # nothing read yet
+    qtbot.waitSignal(window.firstLoadDone, timeout=5000).wait()
+    assert window.navigation.currentRow() == MainWindow.DRAFTS
+
+
+def test_sign_out_ends_the_session_keeps_the_services_and_forgets_the_token(
+    qtbot, shell, services
 ) -> None:
-    assert session.token() is not None
-    with qtbot.waitSignal(window.signedOut, timeout=5000):
-        window.sign_out_action.trigger()
-    assert session.token() is None
-    assert services.sync is None
-    # The cache is still open for the next person to sign in.
-    assert services.cache.messages.count_unsent(session.username) == 0
-
-
-def test_quit_shuts_the_services_down(qtbot, window, services) -> None:
-    engine = services.sync
+    user = shell.user
+    engine = user.sync
     assert engine is not None and engine.running
+    assert user.session.token() is not None
+    shell.window.sign_out_action.trigger()
+    qtbot.waitUntil(lambda: shell.dialog is not None and shell.dialog.isVisible(), timeout=10000)
+    assert shell.window is None and shell.user is None
+    assert user.ended and not engine.running
+    assert user.session.token() is None
+    # The cache is still open for the next person to sign in.
+    assert services.cache.messages.count_unsent(user.owner) == 0
+
+
+def test_quit_ends_the_session(qtbot, shell) -> None:
+    user, window = shell.user, shell.window
+    engine = user.sync
     with qtbot.waitSignal(window.closed, timeout=5000):
         window.quit_action.trigger()
-    assert not engine.running
-    assert services.sync is None
+    shell.finish()
+    assert user.ended and not engine.running
+    assert user.session.token() is not None  # quitting is not signing out
 
 
-def test_rejected_token_asks_to_sign_in_again(qtbot, window, services, session, server) -> None:
+def test_rejected_token_asks_to_sign_in_again(qtbot, shell, server) -> None:
+    window, session = shell.window, shell.user.session
     status = window.status
     qtbot.waitUntil(lambda: status.connection_label.text() == "Online", timeout=10000)
     assert server.expire_tokens(session.username) >= 1
@@ -179,4 +216,5 @@ def test_rejected_token_asks_to_sign_in_again(qtbot, window, services, session, 
     assert status.connection_label.text() == "Offline"
     with qtbot.waitSignal(window.signedOut, timeout=5000):
         next(b for b in box.buttons() if b.text() == "Sign out now").click()
+    qtbot.waitUntil(lambda: shell.dialog is not None, timeout=10000)
     assert session.token() is None

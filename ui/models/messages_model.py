@@ -1,5 +1,5 @@
-"""Drafts and outbox rows: messages of one owner in some states, from the message repository,
-and ``ModelReloader``, which reloads such a model off the GUI thread, coalescing requests."""
+"""Drafts and outbox rows: the signed-in clinician's messages in some states, from their bound
+message repository (read on the cache worker by ``ui.models.reloader.ModelReloader``)."""
 
 from __future__ import annotations
 
@@ -80,10 +80,16 @@ class DraftsModel(MessagesModel):
             ),
         )
 
-    def delete(self, row: int) -> None:
-        """Delete the draft in ``row`` (the caller asked the user first)."""
-        record = self.row_at(row)
-        self._messages.delete_draft(record.id)
+    def delete_stored(self, message_id: str) -> None:
+        """Delete the draft from the cache (the caller asked the user first; on the cache
+        worker), then ``remove_message`` on the GUI thread."""
+        self._messages.delete_draft(message_id)
+
+    def remove_message(self, message_id: str) -> None:
+        """Take a deleted draft's row out (GUI thread)."""
+        row = self.index_of_message(message_id)
+        if row is None:
+            return
         self.beginRemoveRows(QModelIndex(), row, row)
         del self._rows[row]
         self.endRemoveRows()

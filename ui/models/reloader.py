@@ -9,13 +9,13 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ui.models.table_model import RowTableModel
-from ui.workers import run_in_background
+from ui.workers import run_on_cache
 
 log = logging.getLogger(__name__)
 
 
 class ModelReloader(QObject):
-    """Reloads a ``RowTableModel`` on the background pool; the rows are applied on the GUI thread.
+    """Reloads a ``RowTableModel`` on the cache worker; the rows are applied on the GUI thread.
 
     ``schedule()`` may be called for every core event: requests within ``delay_ms`` of the
     first one become one reload (the timer is not restarted, so a steady stream of events
@@ -90,7 +90,7 @@ class ModelReloader(QObject):
             rows = fetch()
             return rows, time.perf_counter() - started
 
-        run_in_background(
+        run_on_cache(
             timed_fetch,
             lambda result: self._finished(number, *result),
             lambda error: self._failed(number, error),

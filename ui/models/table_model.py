@@ -54,10 +54,12 @@ class RowTableModel(QAbstractTableModel, Generic[Row]):
     # -- loading --------------------------------------------------------------------------
 
     def fetch(self) -> list[Row]:
-        """Read the rows from the repository (may run off the GUI thread)."""
+        """Read the rows from the repository (runs on the cache worker: ModelReloader)."""
         raise NotImplementedError
 
     def refresh(self) -> None:
+        """Read and show the rows at once, on the calling thread: for tools and tests that
+        own no event loop. The window reloads through its ModelReloader instead."""
         self.set_rows(self.fetch())
 
     def set_rows(self, rows: list[Row]) -> None:

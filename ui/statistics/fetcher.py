@@ -1,5 +1,6 @@
-"""The page's "Refresh": fetch the statistics now, on a background thread, beside the sync
-engine (desktop_app.sync.statistics_step.fetch_statistics), and word what came of it."""
+"""The page's "Refresh": fetch the statistics now beside the sync engine (the request on a
+background thread, the answer stored on the cache worker: desktop_app.sync.statistics_step),
+and word what came of it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.sync.api_errors import ApiError, AuthError, NetworkError, ServerError
-from desktop_app.sync.statistics_step import fetch_statistics
-from ui.workers import run_in_background
+from desktop_app.sync.statistics_step import store_statistics
+from desktop_app.user_session import UserSession
+from ui.workers import run_in_background, run_on_cache
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +24,10 @@ class StatisticsFetcher(QObject):
     busyChanged = Signal(bool)
     finished = Signal(bool, str)
 
-    def __init__(self, services, session, parent: QObject | None = None) -> None:
+    def __init__(self, user: UserSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.services = services
-        self.session = session
+        self.user = user
+        self.session = user.session
         self.busy = False
 
     def fetch(self) -> None:
@@ -41,17 +43,24 @@ class StatisticsFetcher(QObject):
             )
             return
         self._set_busy(True)
-        services, session = self.services, self.session
+        api, session = self.user.services.api, self.session
 
-        def fetch() -> dict:
+        def fetch() -> object:
             token = session.token()  # the keyring: not on the GUI thread either
             if token is None:
                 raise AuthError("Not signed in.", status=401)
-            return fetch_statistics(
-                services.api, token, session.username, services.cache, services.events
-            )
+            return api.statistics(token)
 
-        run_in_background(fetch, self._fetched, self._failed, parent=self)
+        run_in_background(fetch, self._store, self._failed, parent=self)
+
+    def _store(self, payload: object) -> None:
+        user = self.user
+        run_on_cache(
+            lambda: store_statistics(payload, user.owner, user.cache, user.services.events),
+            self._fetched,
+            self._failed,
+            parent=self,
+        )
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

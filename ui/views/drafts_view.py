@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ui.models.messages_model import DraftsModel
 from ui.views.common import ListPage
+from ui.workers import run_on_cache
+
+log = logging.getLogger(__name__)
 
 
 class DraftsView(ListPage):
     openRequested = Signal(str)  # message id
+    draftDeleted = Signal(str)  # message id, once it is gone from the cache
 
     def __init__(self, model: DraftsModel, parent: QWidget | None = None) -> None:
         super().__init__(
@@ -43,10 +49,29 @@ class DraftsView(ListPage):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
-        if answer == QMessageBox.StandardButton.Yes:
-            row = self.model.index_of_message(record.id)
-            if row is not None:
-                self.model.delete(row)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        model, message_id = self.model, record.id
+        self.delete_button.setEnabled(False)
+        run_on_cache(
+            lambda: model.delete_stored(message_id),
+            lambda _none: self._deleted(message_id),
+            self._delete_failed,
+            parent=self,
+        )
+
+    def _deleted(self, message_id: str) -> None:
+        self.model.remove_message(message_id)
+        self.draftDeleted.emit(message_id)
+
+    def _delete_failed(self, error: BaseException) -> None:
+        log.warning("Deleting a draft failed: %s", type(error).__name__)
+        self._update_state()
+        self.show_notice(
+            self.tr("The draft could not be deleted ({0}). Try again.").format(
+                getattr(error, "message", None) or type(error).__name__
+            )
+        )
 
     def _update_state(self, *_args: object) -> None:
         selected = self.table.selected_row() is not None

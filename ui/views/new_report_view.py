@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
 from desktop_app.auth import Session
 from desktop_app.drafts import DraftService, ExistingReports
 from desktop_app.forms import Catalogue
+from local_cache import MessageRecord
 from ui.models.names import CatalogueNames
 from ui.views.common import heading, hint
 from ui.views.existing_report_box import ask_about_existing
 from ui.views.patient_step import PatientChoice, PatientStep
-from ui.workers import run_in_background
+from ui.workers import run_on_cache
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,6 @@ class NewReportView(QWidget):
         drafts: DraftService,
         catalogue: Catalogue,
         names: CatalogueNames,
-        owner: str,
         parent: QWidget | None = None,
         *,
         session: Session | None = None,
@@ -149,7 +149,6 @@ class NewReportView(QWidget):
         self._drafts = drafts
         self._catalogue = catalogue
         self._lang = names.lang
-        self._owner = owner
         self._session = session  # fills in the reporting institution and reporter
         self.existing_box: QMessageBox | None = None
         self._looking = False  # the existing reports are being looked for
@@ -266,11 +265,11 @@ class NewReportView(QWidget):
         if patient is None:
             self.patient_step.focus_first()
             return
-        drafts, owner = self._drafts, self._owner
+        drafts = self._drafts
         self._looking = True
         self._update_state()
-        run_in_background(
-            lambda: drafts.existing_reports(owner, registry, form, patient.patient_id),
+        run_on_cache(
+            lambda: drafts.existing_reports(registry, form, patient.patient_id),
             lambda existing: self._found(registry, form, patient, existing),
             self._lookup_failed,
             parent=self,
@@ -297,13 +296,19 @@ class NewReportView(QWidget):
         self._failed(exc)
 
     def _create(self, registry: str, form: str, patient: PatientChoice) -> None:
-        try:
-            record = self._drafts.new_draft(
-                self._owner, registry, form, patient.first_answers(), session=self._session
-            )
-        except Exception as exc:
-            self._failed(exc)
-            return
+        drafts, session, answers = self._drafts, self._session, patient.first_answers()
+        self._looking = True  # no second draft while this one is being made
+        self._update_state()
+        run_on_cache(
+            lambda: drafts.new_draft(registry, form, answers, session=session),
+            self._created,
+            self._lookup_failed,
+            parent=self,
+        )
+
+    def _created(self, record: MessageRecord) -> None:
+        self._looking = False
+        self._update_state()
         self.patient_step.clear()
         self.draftCreated.emit(record.id)
 

@@ -3,8 +3,8 @@ by the registry, with what happened to it and what the user can do about it.
 
 The page listens to the core through the EventBridge: the engine's snapshot
 (``syncStatusChanged``) updates the header at once; message and outbox events only schedule a
-reload, which ``ModelReloader`` coalesces and runs off the GUI thread. Actions that write to the
-cache (Retry, Return to draft) run in the background too; Send now and Cancel only wake or stop
+reload, which ``ModelReloader`` coalesces and runs on the cache worker. Actions that write to the
+cache (Retry, Return to draft) run there too; Send now and Cancel only wake or stop
 the engine.
 """
 
@@ -26,7 +26,7 @@ from ui.models.reloader import ModelReloader
 from ui.models.table_model import ROW_ROLE
 from ui.views.common import ListPage
 from ui.views.sync_panel import SyncHeader, sync_view
-from ui.workers import run_in_background
+from ui.workers import run_on_cache
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ AGE_REFRESH_MS = 30_000  # waiting times are words to the minute: a tick every h
 
 
 class SyncControls(Protocol):
-    """What the page asks of the sync (``desktop_app.app.Services`` provides it)."""
+    """What the page asks of the sync (``desktop_app.user_session.UserSession`` provides it)."""
 
     def send_now(self) -> None: ...
     def retry(self, message_ids: Iterable[str]) -> int: ...
@@ -183,7 +183,7 @@ class OutboxView(ListPage):
         self.retry_button.setEnabled(False)
         controls = self.controls
         # A write that may wait for the sync engine's transaction: not on the GUI thread.
-        run_in_background(
+        run_on_cache(
             lambda: controls.retry(ids), self._retried, self._action_failed, parent=self
         )
 
@@ -195,7 +195,7 @@ class OutboxView(ListPage):
         message_id = selected[0].id
         self.return_button.setEnabled(False)
         model = self.model
-        run_in_background(
+        run_on_cache(
             lambda: model.return_to_draft(message_id),
             lambda _record: self._returned(message_id),
             self._action_failed,

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.reminder_answers import MAX_REASON
 from ui.views.common import hint
-from ui.workers import run_in_background
+from ui.workers import run_on_cache
 
 
 class ReminderAnswerDialog(QDialog):
@@ -108,7 +108,7 @@ class ReminderAnswerDialog(QDialog):
         self.count_label.setStyleSheet("color: #b00020;" if too_long else "color: #505050;")
 
     def submit(self) -> None:
-        """Store the answer off the GUI thread; close when it is stored."""
+        """Store the answer on the cache worker; close when it is stored."""
         reason = self.reason()
         if not reason or len(reason) > MAX_REASON or self._saving:
             return
@@ -116,7 +116,7 @@ class ReminderAnswerDialog(QDialog):
         self.reason_edit.setReadOnly(True)
         self.error_label.hide()
         self._update_state()
-        run_in_background(lambda: self._store(reason), self._stored, self._failed, parent=self)
+        run_on_cache(lambda: self._store(reason), self._stored, self._failed, parent=self)
 
     def _stored(self, _result: object) -> None:
         self._saving = False

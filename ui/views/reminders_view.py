@@ -5,12 +5,11 @@ answered reminder leaves the list at once and the answer waits in the cache for 
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from desktop_app.reminder_answers import record_answer
+from desktop_app.user_session import UserSession
 from ui.models.formatting import local_time
 from ui.models.reminders_model import RemindersModel, is_overdue
 from ui.views.common import ListPage
@@ -23,15 +22,15 @@ class RemindersView(ListPage):
     def __init__(
         self,
         model: RemindersModel,
-        services: Any | None = None,
+        user: UserSession | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """`services` (desktop_app.app.Services): its cache stores answers, and `send_now`
-        sends them; without it the page only lists and makes drafts."""
+        """`user`: the signed-in clinician, whose cache stores answers (on the cache worker)
+        and whose `send_now` sends them; without it the page only lists and makes drafts."""
         super().__init__(
             model, table_name="remindersTable", sort_column=RemindersModel.COL_DUE, parent=parent
         )
-        self.services = services
+        self.user = user
         self.reloader = model.reloader
         self.answer_dialog: ReminderAnswerDialog | None = None
         # "Your answer is saved ... sent with the next sync": shown until nothing waits.
@@ -76,9 +75,9 @@ class RemindersView(ListPage):
     def answer_selected(self, answer: str) -> ReminderAnswerDialog | None:
         """Open the answer dialog for the selected reminder (window-modal, not blocking)."""
         reminder = self.table.selected_row()
-        if reminder is None or self.services is None:
+        if reminder is None or self.user is None:
             return None
-        cache, owner, reminder_id = self.services.cache, self.model.owner, str(reminder["id"])
+        cache, owner, reminder_id = self.user.cache, self.user.owner, str(reminder["id"])
         dialog = ReminderAnswerDialog(
             dict(reminder),
             answer,
@@ -106,8 +105,8 @@ class RemindersView(ListPage):
         )
         self._waiting_notice = True
         self.model.refresh()  # hides it (read in the background)
-        if self.services is not None:
-            self.services.send_now()
+        if self.user is not None:
+            self.user.send_now()
 
     def _update_state(self, *_args: object) -> None:
         reminder = self.table.selected_row()
@@ -116,7 +115,7 @@ class RemindersView(ListPage):
         self.detail_label.setVisible(selected)
         self.create_button.setEnabled(selected)
         for button in (self.not_ours_button, self.moved_button):
-            button.setEnabled(selected and self.services is not None)
+            button.setEnabled(selected and self.user is not None)
         model = self.model
         fetched_at = model.fetched_at
         if fetched_at is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDir, Qt, Signal
 from PySide6.QtGui import QShowEvent
@@ -38,7 +39,13 @@ from ui.statistics.fetcher import StatisticsFetcher
 from ui.statistics.formatting import QtWording
 from ui.statistics.indicator_list import IndicatorList, IndicatorListModel
 from ui.views.common import heading, hint, notice_label
-from ui.workers import run_in_background
+from ui.workers import run_in_background, run_on_cache
+
+if TYPE_CHECKING:
+    from desktop_app.app import Services
+    from desktop_app.user_session import UserSession
+    from ui.bridge import EventBridge
+    from ui.models.names import CatalogueNames
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +57,19 @@ class StatisticsView(QWidget):
     exported = Signal(str)  # a CSV or PDF was written there
     fetchFinished = Signal(bool)  # Refresh ended: True when a new answer was stored
 
-    def __init__(self, services, session, names, bridge, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        user: UserSession,
+        names: CatalogueNames,
+        bridge: EventBridge,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("statisticsView")
         self.services = services
-        self.session = session
+        self.user = user
+        self.session = user.session
         self.names = names
         self.wording = QtWording(services.settings.language)
         self.cached: CachedReport | None = None
@@ -104,7 +119,7 @@ class StatisticsView(QWidget):
 
         self._show_empty(self.tr("Reading the statistics saved on this computer…"), "")
         bridge.statisticsUpdated.connect(self._on_statistics_updated)
-        self.fetcher = StatisticsFetcher(services, session, self)
+        self.fetcher = StatisticsFetcher(user, self)
         self.fetcher.busyChanged.connect(self._set_fetching)
         self.fetcher.finished.connect(self._fetch_finished)
 
@@ -184,8 +199,8 @@ class StatisticsView(QWidget):
             self._reload_again = True
             return
         self._loading = True
-        cache, owner = self.services.cache, self.session.username
-        run_in_background(
+        cache, owner = self.user.cache, self.user.owner
+        run_on_cache(
             lambda: load_cached_report(cache, owner),
             self._apply,
             self._load_failed,
