@@ -54,36 +54,12 @@ def _normal_url(server_url: str) -> str:
 
 @dataclass(frozen=True)
 class SavedTokens:
-    """What the keyring holds for one (server, user): the refresh token, and the current
-    access token so another process of the same user (or this one after a restart of the
-    sync) can send without renewing first."""
+    """What the keyring holds for one (server, user). The access token is kept too, so that
+    another process of the same user can send without renewing first."""
 
     refresh_token: str | None
     access_token: str | None = None
     access_expires_at: str | None = None  # ISO 8601 from the server
-
-    def to_text(self) -> str:
-        return json.dumps(
-            {
-                "refresh_token": self.refresh_token,
-                "access_token": self.access_token,
-                "access_expires_at": self.access_expires_at,
-            }
-        )
-
-    @classmethod
-    def from_text(cls, text: str) -> SavedTokens:
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):  # an access token alone, as older versions kept it
-            return cls(refresh_token=None, access_token=text)
-        return cls(
-            refresh_token=_str_or_none(data.get("refresh_token")),
-            access_token=_str_or_none(data.get("access_token")),
-            access_expires_at=_str_or_none(data.get("access_expires_at")),
-        )
 
     def access_expired(self, margin: timedelta = timedelta(seconds=30)) -> bool:
         """True when the access token is missing or ends within `margin`."""
@@ -104,8 +80,9 @@ def _str_or_none(value: object) -> str | None:
 
 
 class TokenStore:
-    """Tokens in the OS keyring, one entry per (server, user). The refresh token lives only
-    here: never in SQLite, a settings file or a log."""
+    """Tokens in the OS keyring: per (server, user) one entry with the access token, and one
+    (`key + "|refresh"`) with the refresh token and the access token's expiry. The refresh
+    token lives only here: never in SQLite, a settings file or a log."""
 
     def __init__(self, service: str = KEYRING_SERVICE) -> None:
         self.service = service
@@ -114,30 +91,57 @@ class TokenStore:
     def key(server_url: str, username: str) -> str:
         return f"{_normal_url(server_url)}|{username}"
 
-    def load(self, server_url: str, username: str) -> SavedTokens | None:
+    def _read(self, name: str) -> str | None:
         try:
-            text = keyring.get_password(self.service, self.key(server_url, username))
+            return keyring.get_password(self.service, name)
         except keyring.errors.KeyringError as exc:
             log.warning("The keyring cannot be read: %s", type(exc).__name__)
             return None
-        return None if not text else SavedTokens.from_text(text)
+
+    def load(self, server_url: str, username: str) -> SavedTokens | None:
+        """None when signed out (no access token kept)."""
+        key = self.key(server_url, username)
+        access = self._read(key)
+        if not access:
+            return None
+        try:
+            renewal = json.loads(self._read(key + _REFRESH) or "{}")
+        except ValueError:
+            renewal = {}
+        renewal = renewal if isinstance(renewal, dict) else {}
+        return SavedTokens(
+            refresh_token=_str_or_none(renewal.get("refresh_token")),
+            access_token=access,
+            access_expires_at=_str_or_none(renewal.get("access_expires_at")),
+        )
 
     def save(self, server_url: str, username: str, tokens: SavedTokens) -> None:
-        keyring.set_password(self.service, self.key(server_url, username), tokens.to_text())
+        key = self.key(server_url, username)
+        renewal = {
+            "refresh_token": tokens.refresh_token,
+            "access_expires_at": tokens.access_expires_at,
+        }
+        # The refresh entry first: an access token is never kept with a stale refresh token.
+        keyring.set_password(self.service, key + _REFRESH, json.dumps(renewal))
+        keyring.set_password(self.service, key, tokens.access_token or "")
 
     def get(self, server_url: str, username: str) -> str | None:
         """The access token kept for (server, user), if any."""
-        saved = self.load(server_url, username)
-        return saved.access_token if saved else None
+        return self._read(self.key(server_url, username)) or None
 
     def set(self, server_url: str, username: str, token: str) -> None:
         """Keep an access token alone (no refresh token)."""
         self.save(server_url, username, SavedTokens(refresh_token=None, access_token=token))
 
     def delete(self, server_url: str, username: str) -> None:
-        # Nothing stored means already signed out.
-        with contextlib.suppress(keyring.errors.PasswordDeleteError):
-            keyring.delete_password(self.service, self.key(server_url, username))
+        key = self.key(server_url, username)
+        for name in (key, key + _REFRESH):
+            # Nothing stored means already signed out.
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):
+                keyring.delete_password(self.service, name)
+
+
+_REFRESH = "|refresh"
 
 
 @dataclass

@@ -33,8 +33,10 @@ def _audited(server: LiveServer, action: str) -> int:
 def test_sign_in_keeps_the_refresh_token_in_the_keyring_and_the_escrow_key(
     session: Session, server: LiveServer
 ) -> None:
-    stored = json.loads(keyring.get_password(KEYRING_SERVICE, f"{server.url}|demo"))
-    assert stored["refresh_token"] and stored["access_token"] == session.token()
+    key = f"{server.url}|demo"
+    assert keyring.get_password(KEYRING_SERVICE, key) == session.token()
+    renewal = json.loads(keyring.get_password(KEYRING_SERVICE, key + "|refresh"))
+    assert renewal["refresh_token"] and renewal["access_expires_at"]
     assert isinstance(session.escrow_key, bytes) and len(session.escrow_key) == 32
 
 
@@ -99,6 +101,7 @@ def test_sign_out_revokes_on_the_server_and_forgets_the_keyring_entry(
     sessions.sign_out(signed_in)
     assert signed_in.token() is None
     assert TokenStore().load(server.url, "demo") is None
+    assert keyring.get_password(KEYRING_SERVICE, f"{server.url}|demo|refresh") is None
     with ApiClient(server.url, ca_bundle=str(server.ca_path)) as fresh:
         try:
             fresh.reminders(token)
