@@ -1,9 +1,10 @@
-"""First answers a new draft gets from who is signed in: the reporting institution (region and
-hospital of the user's unit), the reporter's name and today's date.
+"""First answers a new draft gets from who is signed in: the reporting institution (region,
+hospital and department of the user's unit), the reporter's name and today's date.
 
-Department and HPR number are left to the user: the unit's department is free text that does
-not map safely onto the department code list, and the HPR number is personal and not part of
-the server's user profile.
+The department is filled in only when the unit's department is a code of the form's
+department list (the server refuses a message for another unit's hospital or department,
+registry_server/reporting_unit.py). The HPR number is left to the user: it is personal and not
+part of the server's user profile.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from desktop_app.forms.conditions import is_answered
 
 # The common envelope's field ids (resources/forms/_fragments/envelope.json).
 HOSPITAL_FIELD = "hospital"
+DEPARTMENT_FIELD = "department"
 REPORTER_NAME_FIELD = "reporter_name"
 REPORT_DATE_FIELD = "report_date"
 
@@ -49,6 +51,11 @@ def envelope_defaults(
                 region_code = _filtering_answer(definition, filter_by, entry.attributes)
                 if region_code is not None:
                     defaults[filter_by.field] = region_code
+
+    department = _top_level(definition, DEPARTMENT_FIELD)
+    department_code = str(unit.get("department") or "").strip()
+    if department is not None and department_code and department.entry(department_code):
+        defaults[department.id] = department.entry(department_code).code  # type: ignore[union-attr]
 
     reporter = _top_level(definition, REPORTER_NAME_FIELD)
     name = (session.display_name or "").strip()

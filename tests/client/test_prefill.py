@@ -12,16 +12,18 @@ from desktop_app.forms.identity import generate_identity_number
 from desktop_app.prefill import envelope_defaults
 
 TODAY = date(2026, 11, 20)
-ENVELOPE = ("region", "hospital", "reporter_name", "report_date")
+ENVELOPE = ("region", "hospital", "department", "reporter_name", "report_date")
 
 
-def _session(hospital_code: str = "0320", display_name: str = "Demo Doctor") -> Session:
+def _session(
+    hospital_code: str = "0320", display_name: str = "Demo Doctor", department: str = "surgery"
+) -> Session:
     unit = {
         "id": 1,
         "name": "Breast and endocrine surgery",
         "hospital_code": hospital_code,
         "hospital_name": "Oslo universitetssykehus Ullevål",
-        "department": "surgery",
+        "department": department,
     }
     return Session("https://127.0.0.1:1", "demo", display_name, unit, False, TokenStore())
 
@@ -32,14 +34,19 @@ def test_the_demo_unit_gives_region_hospital_reporter_and_date(catalogue: Catalo
     defaults = envelope_defaults(definition, _session(), TODAY)
 
     # Ullevål is in region 1 (Helse Sør-Øst) according to the hospitals code list.
+    # The unit's department is a code of the department list: the server checks it is the
+    # unit's own (registry_server/reporting_unit.py), so it is filled in.
     assert defaults == {
         "region": "1",
         "hospital": "0320",
+        "department": "surgery",
         "reporter_name": "Demo Doctor",
         "report_date": "2026-11-20",
     }
-    # Neither the free-text department nor the personal HPR number is guessed.
-    assert "department" not in defaults and "reporter_hpr" not in defaults
+    # The personal HPR number is not guessed, nor a department that is not a code.
+    assert "reporter_hpr" not in defaults
+    free_text = envelope_defaults(definition, _session(department="Kirurgisk avd."), TODAY)
+    assert "department" not in free_text
 
 
 def test_the_region_follows_the_hospital_code_list(catalogue: Catalogue) -> None:
@@ -67,7 +74,11 @@ def test_an_unknown_hospital_code_fills_neither_hospital_nor_region(catalogue: C
 
     defaults = envelope_defaults(definition, _session(hospital_code="9999"), TODAY)
 
-    assert defaults == {"reporter_name": "Demo Doctor", "report_date": "2026-11-20"}
+    assert defaults == {
+        "department": "surgery",
+        "reporter_name": "Demo Doctor",
+        "report_date": "2026-11-20",
+    }
 
 
 def test_fields_the_form_lacks_are_left_out() -> None:
@@ -104,6 +115,7 @@ def test_new_draft_with_the_signed_in_session_is_prefilled(
     assert stored.values == {
         "region": "1",
         "hospital": "0320",
+        "department": "surgery",
         "reporter_name": session.display_name,
         "report_date": "2026-11-20",
     }
