@@ -215,7 +215,7 @@ class SessionLocker(QObject):
         window = self.window
         session = self.user.session
         if self.page is None:
-            self.page = LockPage(session.display_name, getattr(session, "unit", "") or "")
+            self.page = LockPage(session.display_name, _unit_words(getattr(session, "unit", None)))
             self.page.unlockRequested.connect(self.try_unlock)
             self.page.switchUserRequested.connect(self.switch_user)
         self._content = window.takeCentralWidget()
@@ -339,3 +339,11 @@ class SessionLocker(QObject):
         self.user.end()
         window: Any = self.window
         window.sign_out()
+
+
+def _unit_words(unit: object) -> str:
+    """ "Unit, hospital" from the sign-in's unit (as the status bar shows it)."""
+    if not isinstance(unit, dict):
+        return str(unit or "")
+    parts = (unit.get("name") or "", unit.get("hospital_name") or "")
+    return ", ".join(part for part in parts if part)

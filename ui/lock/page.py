@@ -27,7 +27,7 @@ class LockPage(QWidget):
     unlockRequested = Signal(str)  # the password typed
     switchUserRequested = Signal()
 
-    def __init__(self, display_name: str, unit: str, parent: QWidget | None = None) -> None:
+    def __init__(self, display_name: str, unit: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("lockPage")
         self._remaining: Callable[[], float] | None = None
@@ -49,9 +49,9 @@ class LockPage(QWidget):
         )
         self.hint_label.setWordWrap(True)
 
-        who = display_name if not unit else f"{display_name} ({unit})"
-        self.user_label = QLabel(who)
+        self.user_label = QLabel(f"{display_name} – {unit}" if unit else display_name)
         self.user_label.setObjectName("lockUser")
+        self.user_label.setWordWrap(True)
         self.password_edit = QLineEdit()
         self.password_edit.setObjectName("lockPassword")
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -82,9 +82,9 @@ class LockPage(QWidget):
         line.setFrameShadow(QFrame.Shadow.Sunken)
         self.switch_label = QLabel(
             self.tr(
-                "Not {0}? Signing in as someone else ends {0}'s session on this computer. "
-                "Reports {0} has submitted stay in the outbox and are sent when {0} signs in "
-                "again; drafts are kept for {0}."
+                "Someone else at this computer? Signing in ends this session. The reports "
+                "already submitted stay in the outbox and are sent when {0} signs in again; "
+                "the drafts stay here for {0}."
             ).format(display_name)
         )
         self.switch_label.setWordWrap(True)
@@ -95,7 +95,7 @@ class LockPage(QWidget):
         card = QFrame()
         card.setObjectName("lockCard")
         card.setFrameShape(QFrame.Shape.StyledPanel)
-        card.setMaximumWidth(520)
+        card.setFixedWidth(520)  # wrapped labels would otherwise squeeze it narrow
         box = QVBoxLayout(card)
         box.setContentsMargins(24, 20, 24, 20)
         box.setSpacing(10)
