@@ -319,7 +319,7 @@ class SessionService:
                 "signed in on this computer before. The first sign-in on a computer needs a "
                 "connection to the registry server."
             ) from cause
-        return Session(
+        session = Session(
             server_url=self.server_url,
             username=username,
             display_name=profile.get("display_name") or username,
@@ -327,4 +327,9 @@ class SessionService:
             offline=True,
             tokens=self.tokens,
             notice=cause.message,
+            api=self.api,
         )
+        # The tokens of the last online sign-in (when still in the keyring) are renewed once
+        # the server answers again, so the queue goes without signing in again.
+        self.api.use_refresher(session.renewed_token)
+        return session

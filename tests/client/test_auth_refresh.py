@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from desktop_app.auth import KEYRING_SERVICE, Session, SessionService, TokenStore
 from desktop_app.sync.api_client import ApiClient
+from local_cache import Cache
 from registry_server.models import AuditEntry, Token, utcnow
 from tests.support.live_server import LiveServer
 
@@ -133,3 +134,22 @@ def test_change_password(sessions: SessionService, api: ApiClient) -> None:
         raise AssertionError("a short password was taken")
     api.change_password(token, "demo", "a much longer password")
     assert api.sign_in("demo", "a much longer password")["user"]["username"] == "demo"
+
+
+def test_an_offline_sign_in_renews_the_last_tokens_once_the_server_answers(
+    sessions: SessionService, cache: Cache, server: LiveServer
+) -> None:
+    sessions.sign_in("demo", "demo")
+    server.stop()
+    # The app starts again the next morning, offline: a new API client and session service.
+    with ApiClient(server.url, ca_bundle=str(server.ca_path), timeout=5) as api:
+        later = SessionService(api, cache.users, TokenStore(), server.url)
+        offline = later.sign_in("demo", "demo")
+        assert offline.offline
+        server.start()
+        _expire_access_tokens(server)  # a night later the access token is stale
+
+        stale = offline.token()
+        assert api.reminders(stale)[1] is not None  # renewed with the refresh token
+        assert offline.token() not in (None, stale)
+    assert _audited(server, "refresh") == 1
