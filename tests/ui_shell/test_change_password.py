@@ -1,0 +1,62 @@
+"""Change password from the app: the server changes it, this computer's keys are sealed under
+the new one, the drafts stay readable, and the next sign-in (online or offline) takes only the
+new password. Real server, real cache, real dialog offscreen."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialogButtonBox
+
+from desktop_app.app import Services
+from desktop_app.sign_in import sign_in
+from desktop_app.user_session import UserSession
+from ui.change_password_dialog import ChangePasswordDialog
+
+NEW = "a new password 2026"
+
+
+def _fill(dialog: ChangePasswordDialog, current: str, new: str, repeat: str) -> None:
+    dialog.current_edit.setText(current)
+    dialog.new_edit.setText(new)
+    dialog.repeat_edit.setText(repeat)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+
+def test_changing_the_password_keeps_the_drafts_under_the_new_one(
+    qtbot, services: Services, user: UserSession
+) -> None:
+    draft = user.drafts.new_draft("breast", "assessment", {"patient_name": "Kari Testdata"})
+    dialog = ChangePasswordDialog(user, services.api)
+    qtbot.addWidget(dialog)
+
+    _fill(dialog, "demo", NEW, "a different repetition")
+    assert "differ" in dialog.message_label.text()
+    _fill(dialog, "not the password", NEW, NEW)  # the server's sentence for a wrong one
+    qtbot.waitUntil(
+        lambda: (
+            dialog.current_edit.isEnabled()
+            and dialog.message_label.text() != "Changing your password…"
+        ),
+        timeout=10_000,
+    )
+    assert dialog.result() != dialog.DialogCode.Accepted
+    assert dialog.message_label.text()
+
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        _fill(dialog, "demo", NEW, NEW)
+
+    # The keys here open with the new password only, offline too; the draft is still there.
+    assert not user.unlock("demo")
+    user.lock()
+    assert user.unlock(NEW)
+    assert user.cache.messages.get(draft.id).values["patient_name"] == "Kari Testdata"
+    user.end()
+    services.sessions.sign_out(user.session)
+    again = sign_in_user_with(services, NEW)
+    assert again.cache.messages.get(draft.id).values["patient_name"] == "Kari Testdata"
+    again.end()
+
+
+def sign_in_user_with(services: Services, password: str) -> UserSession:
+    signed_in = sign_in(services, "demo", password)
+    assert isinstance(signed_in, UserSession), signed_in
+    return signed_in
