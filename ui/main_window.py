@@ -31,6 +31,7 @@ from desktop_app.user_session import UserSession
 from ui.bridge import EventBridge
 from ui.draft_editor import DraftEditor, OpenedDraft
 from ui.lazy_page import LazyPage
+from ui.lock import SessionLocker
 from ui.models.messages_model import DraftsModel, OutboxModel
 from ui.models.names import CatalogueNames
 from ui.models.receipts_model import ReceiptsModel
@@ -166,6 +167,10 @@ class MainWindow(QMainWindow):
             offline_session=session.offline,
             window=self,
         )
+        # Locks after idle time, on Ctrl+L and with the OS session (ui.lock.locker).
+        self.locker = SessionLocker(
+            self, user, idle_minutes=settings.idle_lock_minutes, title=WINDOW_TITLE
+        )
         self._build_actions()
 
         self._connect()
@@ -188,6 +193,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu(self.tr("&File"))
         menu.addAction(self.send_now_action)
         menu.addSeparator()
+        menu.addAction(self.locker.lock_action)
         menu.addAction(self.sign_out_action)
         menu.addAction(self.quit_action)
 
@@ -196,6 +202,7 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         toolbar.addAction(self.send_now_action)
+        toolbar.addAction(self.locker.lock_action)
         toolbar.addAction(self.sign_out_action)
         self.addToolBar(toolbar)
 
@@ -400,6 +407,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.locker.stop()
         # The last edit is on disk before the session may end (AppShell: user.end()).
         self.flush_editor_and_wait()
         self._save_geometry()

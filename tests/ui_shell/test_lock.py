@@ -7,9 +7,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -33,10 +33,11 @@ from desktop_app.user_session import UserSession
 from local_cache import MessageState
 from local_cache.errors import CacheLocked
 from local_cache.schema import messages
+from ui.application import AppShell
 from ui.lock import LockReason
 from ui.main_window import MainWindow
 
-from .conftest import DEMO_PASSWORD, DEMO_USER, client_settings
+from .conftest import DEMO_PASSWORD, DEMO_USER
 from .test_lock_parts import FakeClock
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]
@@ -111,28 +112,9 @@ def shown(texts: list[str], number: str = NUMBER, name: str = NAME) -> list[str]
 
 
 @pytest.fixture
-def lock_settings(server, tmp_path: Path):
-    return replace(
-        client_settings(server, tmp_path / "client"),
-        allow_plaintext_keyring=True,  # the test session's file keyring
-        kdf_time_cost=1,
-        kdf_memory_kib=1024,
-        idle_lock_minutes=IDLE_MINUTES,
-    )
-
-
-@pytest.fixture
-def services(make_services, lock_settings):
-    return make_services(lock_settings)
-
-
-@pytest.fixture
-def user(services) -> Iterator[UserSession]:
-    signed_in = sign_in(services, DEMO_USER, DEMO_PASSWORD)
-    assert isinstance(signed_in, UserSession)
-    signed_in.start_sync()
-    yield signed_in
-    signed_in.end()
+def started(user: UserSession) -> UserSession:
+    user.start_sync()
+    return user
 
 
 @pytest.fixture
@@ -140,9 +122,13 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def test_idle_lock_is_ten_minutes_by_default(settings) -> None:
+    assert settings.idle_lock_minutes == IDLE_MINUTES
+
+
 @pytest.fixture
-def window(qtbot, services, user, clock) -> MainWindow:
-    window = MainWindow(services, user)
+def window(qtbot, services, started, clock) -> MainWindow:
+    window = MainWindow(services, started)
     qtbot.addWidget(window)
     window.locker.use_clock(clock)
     window.show()
@@ -214,7 +200,7 @@ def test_idle_lock_hides_every_patient_datum_and_asks_for_the_password(
     go_idle(window, clock)
 
     assert window.locker.is_locked and window.locker.reason is LockReason.IDLE
-    assert user.locked
+    qtbot.waitUntil(lambda: user.locked, timeout=5000)  # on the cache worker
     after = visible_texts()
     assert shown(after) == []
     assert shown(after, generate_identity_number(random.Random(7)), "Annen Pasient") == []
@@ -262,7 +248,8 @@ def test_wrong_password_stays_locked_the_right_one_shows_the_data_again(
     unlock(qtbot, window, DEMO_PASSWORD)
     qtbot.waitUntil(lambda: not window.locker.is_locked, timeout=10000)
     assert not user.locked
-    assert window.editor is not None and window.editor.message_id == draft
+    qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)  # read on the cache worker
+    assert window.editor.message_id == draft
     qtbot.waitUntil(lambda: any(NAME in t for t in visible_texts()), timeout=5000)
     assert window.windowTitle() == "Cancer Registry Reporting"
     assert window.menuBar().isVisible() and window.statusBar().isVisible()
@@ -274,13 +261,14 @@ def test_wrong_password_stays_locked_the_right_one_shows_the_data_again(
     assert window.locker.is_locked
 
 
-def test_the_outbox_is_sent_while_locked(qtbot, window, user, server, clock) -> None:
+def test_the_outbox_is_sent_while_locked(qtbot, window, started, server, clock) -> None:
+    user = started
     server.stop()
     message_id = submit_report(user)
     user.send_now()
     qtbot.waitUntil(lambda: attempts_of(user, message_id) >= 1, timeout=10000)
     go_idle(window, clock)
-    assert user.locked
+    qtbot.waitUntil(lambda: user.locked, timeout=5000)
 
     server.start()
     qtbot.waitUntil(lambda: state_of(user, message_id) == MessageState.RECEIPTED, timeout=20000)
@@ -290,10 +278,11 @@ def test_the_outbox_is_sent_while_locked(qtbot, window, user, server, clock) -> 
 
 
 def test_typing_is_kept_when_the_lock_comes_before_the_autosave(
-    qtbot, make_services, lock_settings, user, clock
+    qtbot, make_services, settings, started, clock
 ) -> None:
     # The debounce never fires in this test: only the lock's flush can save the typing.
-    services = make_services(replace(lock_settings, autosave_debounce_ms=600_000))
+    services = make_services(replace(settings, autosave_debounce_ms=600_000))
+    user = started
     window = MainWindow(services, user)
     qtbot.addWidget(window)
     window.locker.use_clock(clock)
@@ -332,8 +321,8 @@ def test_input_keeps_the_window_open(qtbot, window, clock) -> None:
     assert not window.locker.is_locked
 
 
-def test_zero_minutes_never_locks(qtbot, make_services, lock_settings, user, clock) -> None:
-    services = make_services(replace(lock_settings, idle_lock_minutes=0))
+def test_zero_minutes_never_locks(qtbot, make_services, settings, user, clock) -> None:
+    services = make_services(replace(settings, idle_lock_minutes=0))
     window = MainWindow(services, user)
     qtbot.addWidget(window)
     window.locker.use_clock(clock)
@@ -354,19 +343,43 @@ def test_lock_action_is_in_the_menu_and_toolbar(window) -> None:
     assert any(action in bar.actions() for bar in window.findChildren(QToolBar))
 
 
-def test_sign_in_as_someone_else_ends_the_session(qtbot, window, user, clock) -> None:
+@pytest.fixture
+def shell(qtbot, services, clock) -> Iterator[AppShell]:
+    """The session loop as ui.application.run drives it, signed in through the dialog."""
+    shell = AppShell(services, username=DEMO_USER)
+    shell.start()
+    assert shell.dialog is not None
+    qtbot.keyClicks(shell.dialog.password_edit, DEMO_PASSWORD)
+    shell.dialog.sign_in_button.click()
+    qtbot.waitUntil(lambda: shell.window is not None and shell.window.isVisible(), timeout=10000)
+    shell.window.closed.disconnect()  # the shell's QApplication.quit() would end the test run
+    shell.window.locker.use_clock(clock)
+    yield shell
+    if shell.window is not None:
+        shell.window.close()
+    shell.finish()
+    if shell.dialog is not None:
+        shell.dialog.reject()
+        shell.dialog.deleteLater()
+
+
+def test_sign_in_as_someone_else_ends_the_session(qtbot, shell, services, clock) -> None:
+    window, user = shell.window, shell.user
+    assert window is not None and user is not None
     draft = patient_draft(user)
     window.open_draft(draft)
     qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
-    window.locker.lock_action.trigger()
+    go_idle(window, clock)
     page = window.locker.page
-    with qtbot.waitSignal(window.signedOut, timeout=5000):
-        qtbot.mouseClick(page.switch_button, Qt.MouseButton.LeftButton)
+    assert page is not None and "sent when Demo Doctor" in page.switch_label.text()
+
+    qtbot.mouseClick(page.switch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: shell.dialog is not None and shell.dialog.isVisible(), timeout=10000)
     assert user.ended and user.sync is None
-    assert not window.isVisible()
+    assert shell.window is None and not (shiboken6.isValid(window) and window.isVisible())
     assert shown(visible_texts()) == []
     # The clinician's draft is still on this computer, for their next sign-in.
-    again = sign_in(user.services, DEMO_USER, DEMO_PASSWORD)
+    again = sign_in(services, DEMO_USER, DEMO_PASSWORD)
     assert isinstance(again, UserSession)
     try:
         assert again.drafts.open(draft)[0].values["patient_name"] == NAME

@@ -33,13 +33,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.user_session import UserSession
-from ui import workers
 from ui.lock.idle import DEFAULT_CHECK_MS, Clock, IdleMonitor, idle_clock
 from ui.lock.os_signals import OsLockWatcher
 from ui.lock.page import LockPage
 from ui.lock.throttle import GuessThrottle
 from ui.models.reloader import ModelReloader
 from ui.models.table_model import RowTableModel
+from ui.workers import run_on_cache
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,8 @@ class LockableWindow(Protocol):
 
     editor: Any  # the open DraftEditor (has .message_id) or None
     bridge: QObject  # the EventBridge: blocked while locked
+    draftOpened: Any  # Signal(str): an editor is shown
 
-    def flush_editor(self) -> None: ...
     def close_editor(self) -> None: ...
     def open_draft(self, message_id: str) -> None: ...
     def sign_out(self) -> None: ...
@@ -109,6 +109,8 @@ class SessionLocker(QObject):
         )
         self.lock_action.triggered.connect(lambda: self.lock(LockReason.USER))
         window.addAction(self.lock_action)
+        # A draft whose reading had begun before the lock must not open behind it.
+        window.draftOpened.connect(self._on_draft_opened)
 
         self.idle = IdleMonitor(
             idle_minutes * 60, clock=clock, check_interval_ms=check_interval_ms, parent=self
@@ -160,26 +162,29 @@ class SessionLocker(QObject):
         window: Any = self.window
         # No reload while locked: the outbox's rows would decrypt with the outbox key.
         window.bridge.blockSignals(True)
-        try:
-            self.user.lock()  # writes the last edit, drops the data key
-        except Exception:
-            log.exception("Locking the session's keys failed")
         self._clear_models()
         self._show_lock_page()
+        # On the cache worker, behind the editor's last save: the autosaver writes it, then the
+        # data key goes. An unlock queued later runs after this.
+        run_on_cache(self.user.lock, None, self._lock_failed, parent=self)
         self.locked.emit()
+
+    def _lock_failed(self, error: BaseException) -> None:
+        log.error("Locking the session's keys failed: %s", type(error).__name__)
 
     def _close_editor(self) -> None:
         window: Any = self.window
-        editor = getattr(window, "editor", None)
-        self.reopen_draft = getattr(editor, "message_id", None)
-        if editor is None:
-            return
-        try:
-            window.flush_editor()
-        except Exception:
-            log.exception("Saving the open draft before the lock failed")
-        close = getattr(window, "close_editor", None) or window._close_editor
-        close()
+        editor = window.editor
+        # The draft shown, or the one being read to be shown (close_editor cancels that).
+        opening = getattr(window, "_opening", None)
+        self.reopen_draft = editor.message_id if editor is not None else opening
+        window.close_editor()  # hands its pending values to the autosaver first
+
+    @Slot(str)
+    def _on_draft_opened(self, message_id: str) -> None:
+        if self._locked:
+            self.reopen_draft = message_id
+            self.window.close_editor()  # type: ignore[attr-defined]
 
     def _close_other_windows(self) -> None:
         QToolTip.hideText()
@@ -262,9 +267,7 @@ class SessionLocker(QObject):
         self._checking = True
         self.page.set_busy(True)
         user = self.user
-        # run_on_cache: the one cache worker, once ui.workers has it.
-        run = getattr(workers, "run_on_cache", workers.run_in_background)
-        run(lambda: user.unlock(password), self._checked, self._check_failed, parent=self)
+        run_on_cache(lambda: user.unlock(password), self._checked, self._check_failed, parent=self)
 
     def _checked(self, opened: object) -> None:
         self._checking = False
@@ -330,13 +333,13 @@ class SessionLocker(QObject):
 
     @Slot()
     def switch_user(self) -> None:
-        """End this clinician's session (their outbox waits for their next sign-in) and go
-        back to the sign-in dialog; the lock page stays until the window has closed."""
+        """Sign out from the lock page: the AppShell ends this clinician's session (their
+        outbox waits for their next sign-in) and shows the sign-in dialog. The lock page
+        stays until the window has closed."""
         if self._checking:
             return
         log.info("Signing out from the lock page for another clinician")
         self.stop()
-        self.user.end()
         window: Any = self.window
         window.sign_out()
 
