@@ -10,6 +10,8 @@ from PySide6.QtCharts import QAbstractBarSeries, QBarCategoryAxis, QLineSeries
 
 from desktop_app.auth import Session
 from desktop_app.config import Settings
+from desktop_app.user_session import UserSession
+from local_cache.crypto import UserKeys, new_key
 from ui.main_window import MainWindow
 
 from .statistics_payload import UNIT
@@ -19,7 +21,14 @@ NOWHERE = "https://127.0.0.1:9"  # nothing listens there: the page must not need
 
 
 def offline_settings(data_dir: Path, language: str = "en") -> Settings:
-    return Settings(server_url=NOWHERE, data_dir=data_dir, language=language)
+    return Settings(
+        server_url=NOWHERE,
+        data_dir=data_dir,
+        language=language,
+        allow_plaintext_keyring=True,
+        kdf_time_cost=1,
+        kdf_memory_kib=1024,
+    )
 
 
 def offline_session(services, username: str = "demo") -> Session:
@@ -34,9 +43,11 @@ def offline_session(services, username: str = "demo") -> Session:
     )
 
 
-def open_statistics(qtbot, services, session, engine=None):
-    """The main window on the Statistics page, once the page has read the cache."""
-    window = MainWindow(services, session, engine)
+def open_statistics(qtbot, services, who: UserSession | Session):
+    """The main window on the Statistics page, once the page has read the cache. A bare
+    Session (signed in offline by hand) gets a UserSession with fresh keys."""
+    user = who if isinstance(who, UserSession) else UserSession(services, who, fresh_keys())
+    window = MainWindow(services, user)
     qtbot.addWidget(window)
     window.show()
     window.show_page(MainWindow.STATISTICS)
@@ -44,6 +55,10 @@ def open_statistics(qtbot, services, session, engine=None):
     assert view is not None
     qtbot.waitUntil(lambda: view.is_loaded, timeout=10000)
     return window, view
+
+
+def fresh_keys() -> UserKeys:
+    return UserKeys(new_key(), new_key())
 
 
 def bar_values(view) -> dict[str, float]:

@@ -14,15 +14,16 @@ from desktop_app.app import build_services
 from desktop_app.config import Settings
 from desktop_app.sync.api_client import InsecureUrlError
 
-from .conftest import DEMO_PASSWORD, DEMO_USER
+from .conftest import sign_in_user
 
 
 def test_services_start_in_named_steps_and_stop_in_reverse(caplog, settings) -> None:
-    with caplog.at_level(logging.INFO, logger="desktop_app.app"):
+    with caplog.at_level(logging.INFO, logger="desktop_app"):
         services = build_services(settings)
-        session = services.sessions.sign_in(DEMO_USER, DEMO_PASSWORD)
-        engine = services.start_sync(session)
+        user = sign_in_user(services)
+        engine = user.start_sync()
         assert engine.running
+        user.end()  # the session first (ui.application.AppShell), then what all share
         services.shutdown()
         services.shutdown()  # a second call does nothing
     steps = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Start-up: ")]
@@ -34,18 +35,11 @@ def test_services_start_in_named_steps_and_stop_in_reverse(caplog, settings) -> 
         "Start-up: token store",
         "Start-up: session service",
         "Start-up: event bus",
-        "Start-up: autosaver",
-        "Start-up: draft service",
     ]
     stops = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Shutdown: ")]
-    assert stops == [
-        "Shutdown: stop sync engine",
-        "Shutdown: flush and close autosaver",
-        "Shutdown: close API client",
-        "Shutdown: close local cache",
-    ]
+    assert stops == ["Shutdown: close API client", "Shutdown: close local cache"]
     assert not engine.running
-    assert services.sync is None
+    assert user.ended and user.sync is None
 
 
 def test_a_failed_start_closes_what_was_started(caplog, tmp_path: Path) -> None:

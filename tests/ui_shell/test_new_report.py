@@ -22,9 +22,9 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, services, session) -> MainWindow:
+def window(qtbot, services, user) -> MainWindow:
     # No sync engine: these tests are about the local flow (one test sends through the server).
-    window = MainWindow(services, session, None)
+    window = MainWindow(services, user)
     qtbot.addWidget(window)
     window.show()
     window.show_page(MainWindow.NEW_REPORT)
@@ -37,6 +37,7 @@ def envelope(session) -> dict:
     return {
         "region": "1",
         "hospital": "0320",
+        "department": "surgery",  # the unit's, a code of the form's list (desktop_app.prefill)
         "reporter_name": session.display_name,
         "report_date": date.today().isoformat(),
     }
@@ -107,7 +108,7 @@ def test_identity_number_is_checked_as_it_is_typed(qtbot, view, patient) -> None
 
 
 def test_keyboard_only_from_registry_to_open_draft(
-    qtbot, window, view, services, patient, envelope
+    qtbot, window, view, services, user, patient, envelope
 ) -> None:
     """Arrow keys and Enter: registry, form, number, name, and the draft opens prefilled."""
     view.registry_list.setFocus()
@@ -126,7 +127,7 @@ def test_keyboard_only_from_registry_to_open_draft(
     qtbot.keyClick(step.name_edit, Qt.Key.Key_Return)
 
     qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)  # looked up off the GUI
-    record = services.cache.messages.get(window.editor.message_id)
+    record = user.cache.messages.get(window.editor.message_id)
     assert (record.registry, record.form) == ("breast", "surgery")
     assert record.values == {
         "patient_id": patient,
@@ -136,7 +137,7 @@ def test_keyboard_only_from_registry_to_open_draft(
     assert step.number_edit.text() == ""  # the next new report starts with an empty patient
 
 
-def test_patient_without_a_norwegian_number(qtbot, window, view, services, envelope) -> None:
+def test_patient_without_a_norwegian_number(qtbot, window, view, services, user, envelope) -> None:
     assert view.select("sarcoma", "assessment")
     step = view.patient_step
     assert not step.specification_edit.isVisibleTo(view)
@@ -147,7 +148,7 @@ def test_patient_without_a_norwegian_number(qtbot, window, view, services, envel
     view.create_button.click()
     qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
 
-    record = services.cache.messages.get(window.editor.message_id)
+    record = user.cache.messages.get(window.editor.message_id)
     assert record.values == {
         "patient_no_norwegian_id": ["1"],
         "patient_id_specification": "Passport X1234567",
@@ -155,16 +156,14 @@ def test_patient_without_a_norwegian_number(qtbot, window, view, services, envel
         **envelope,
     }
     # The prefilled answers are answers the form accepts.
-    issues = services.drafts.validate(record.id, record.values)
+    issues = user.drafts.validate(record.id, record.values)
     assert not [i for i in issues if i.path.startswith("patient")]
 
 
 def test_existing_draft_is_offered_and_open_existing_opens_it(
-    qtbot, window, view, services, session, patient
+    qtbot, window, view, services, user, session, patient
 ) -> None:
-    earlier = services.drafts.new_draft(
-        session.username, "breast", "assessment", {"patient_id": patient}
-    )
+    earlier = user.drafts.new_draft("breast", "assessment", {"patient_id": patient})
     assert view.select("breast", "assessment")
     enter_patient(qtbot, view, patient, "Testperson Syntetisk")
     view.create_button.click()
@@ -177,14 +176,17 @@ def test_existing_draft_is_offered_and_open_existing_opens_it(
     assert box.text().startswith("A draft of this form for this patient already exists")
     assert earlier.updated_at.astimezone().strftime("%d.%m.%Y") in box.text()
     assert window.editor is None
-    box.findChild(type(view.create_button), "openExistingButton").click()
+    with qtbot.waitSignal(window.draftOpened, timeout=5000):
+        box.findChild(type(view.create_button), "openExistingButton").click()
 
     assert window.editor is not None and window.editor.message_id == earlier.id
-    assert len(services.cache.messages.list(session.username)) == 1
+    assert len(user.cache.messages.list(session.username)) == 1
 
 
-def test_create_new_anyway_and_cancel(qtbot, window, view, services, session, patient) -> None:
-    services.drafts.new_draft(session.username, "breast", "assessment", {"patient_id": patient})
+def test_create_new_anyway_and_cancel(
+    qtbot, window, view, services, user, session, patient
+) -> None:
+    user.drafts.new_draft("breast", "assessment", {"patient_id": patient})
     assert view.select("breast", "assessment")
     enter_patient(qtbot, view, patient)
 
@@ -192,27 +194,30 @@ def test_create_new_anyway_and_cancel(qtbot, window, view, services, session, pa
     _wait_for_box(qtbot, view)
     view.existing_box.reject()  # Cancel / Escape
     assert window.editor is None
-    assert len(services.cache.messages.list(session.username)) == 1
+    assert len(user.cache.messages.list(session.username)) == 1
 
     view.create_button.click()
     _wait_for_box(qtbot, view)
-    view.existing_box.findChild(type(view.create_button), "createAnywayButton").click()
+    with qtbot.waitSignal(window.draftOpened, timeout=5000):
+        view.existing_box.findChild(type(view.create_button), "createAnywayButton").click()
     assert window.editor is not None
-    assert len(services.cache.messages.list(session.username)) == 2
+    assert len(user.cache.messages.list(session.username)) == 2
 
 
-def test_a_report_received_by_the_registry_is_named_with_its_date(qtbot, services, session) -> None:
+def test_a_report_received_by_the_registry_is_named_with_its_date(
+    qtbot, services, user, session
+) -> None:
     """Through the real server: the warning names the date of the registry's receipt."""
-    message_id = queue_valid_report(services, session.username, seed=4)
-    patient_id = services.cache.messages.get(message_id).values["patient_id"]
-    engine = services.start_sync(session)
-    window = MainWindow(services, session, engine)
+    message_id = queue_valid_report(user, seed=4)
+    patient_id = user.cache.messages.get(message_id).values["patient_id"]
+    user.start_sync()
+    window = MainWindow(services, user)
     qtbot.addWidget(window)
     qtbot.waitUntil(
-        lambda: services.cache.messages.get(message_id).state == MessageState.RECEIPTED,
+        lambda: user.cache.messages.get(message_id).state == MessageState.RECEIPTED,
         timeout=15000,
     )
-    receipt = services.cache.receipts.list(session.username)[0]
+    receipt = user.cache.receipts.list(session.username)[0]
     view = window.new_report_view
     assert view.select("breast", "assessment")
     enter_patient(qtbot, view, patient_id)
@@ -238,11 +243,9 @@ def test_a_report_received_by_the_registry_is_named_with_its_date(qtbot, service
 
 
 def test_a_reminder_for_a_patient_with_a_draft_asks_first(
-    qtbot, window, services, session, patient, envelope
+    qtbot, window, services, user, session, patient, envelope
 ) -> None:
-    earlier = services.drafts.new_draft(
-        session.username, "breast", "assessment", {"patient_id": patient}
-    )
+    earlier = user.drafts.new_draft("breast", "assessment", {"patient_id": patient})
     reminder = {
         "registry": "breast",
         "form": "assessment",
@@ -258,7 +261,7 @@ def test_a_reminder_for_a_patient_with_a_draft_asks_first(
 
     qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)  # made off the GUI thread
     assert window.editor.message_id != earlier.id
-    created = services.cache.messages.get(window.editor.message_id)
+    created = user.cache.messages.get(window.editor.message_id)
     assert created.values == {"patient_id": patient, "patient_name": "Fiktiv, Prefill", **envelope}
 
 

@@ -14,14 +14,17 @@ from desktop_app.forms.identity import generate_identity_number
 from ui.main_window import MainWindow
 from ui.status_bar import StatusBar
 
+from .conftest import sign_in_user
+
 pytestmark = pytest.mark.gui
 
 PREFILLED = ("region", "hospital", "reporter_name", "report_date")
 
 
 @pytest.fixture
-def window(qtbot, services, session) -> MainWindow:
-    window = MainWindow(services, session, services.start_sync(session))
+def window(qtbot, services, user) -> MainWindow:
+    user.start_sync()
+    window = MainWindow(services, user)
     qtbot.addWidget(window)
     window.show()
     window.resize(1100, 720)  # the default size, whatever an earlier test saved
@@ -67,13 +70,14 @@ def test_a_new_report_starts_with_institution_reporter_and_date(
     assert (values["region"], values["hospital"]) == ("1", "0320")
     assert values["reporter_name"] == session.display_name
     assert values["report_date"] == date.today().isoformat()
-    assert not values.get("department") and not values.get("reporter_hpr")
+    assert values["department"] == "surgery"  # the unit's (desktop_app.prefill)
+    assert not values.get("reporter_hpr")
     issues = window.editor.form.issues()
     assert [i for i in issues if i.path in PREFILLED] == []
 
 
 def test_a_reminder_draft_keeps_the_reminder_patient_and_gets_the_envelope(
-    qtbot, window, services, session
+    qtbot, window, services, user, session
 ) -> None:
     patient = generate_identity_number(random.Random(8))
     reminder = {
@@ -86,19 +90,23 @@ def test_a_reminder_draft_keeps_the_reminder_patient_and_gets_the_envelope(
     window.create_draft_for_reminder(reminder)
     qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)  # made off the GUI thread
 
-    values = services.cache.messages.get(window.editor.message_id).values
+    values = user.cache.messages.get(window.editor.message_id).values
     assert values["patient_id"] == patient and values["patient_name"] == "Fiktiv, Kari"
     assert (values["region"], values["hospital"]) == ("1", "0320")
     assert values["reporter_name"] == session.display_name
 
 
-def test_after_submit_the_outbox_page_says_so_in_full(qtbot, window, services, session) -> None:
-    record = services.drafts.new_draft(session.username, "breast", "assessment", session=session)
-    _, definition = services.drafts.open(record.id)
-    services.cache.messages.save_values(record.id, example_values(definition, random.Random(3)))
-    window.open_draft(record.id)
+def test_after_submit_the_outbox_page_says_so_in_full(
+    qtbot, window, services, user, session
+) -> None:
+    record = user.drafts.new_draft("breast", "assessment", session=session)
+    _, definition = user.drafts.open(record.id)
+    user.cache.messages.save_values(record.id, example_values(definition, random.Random(3)))
+    with qtbot.waitSignal(window.draftOpened, timeout=5000):
+        window.open_draft(record.id)
 
-    assert window.editor.submit()
+    with qtbot.waitSignal(window.editor.submitted, timeout=5000):
+        assert window.editor.submit()
 
     assert window.stack.currentWidget() is window.outbox_view
     notice = window.outbox_view.notice
@@ -129,9 +137,9 @@ def test_the_status_bar_makes_room_for_a_message_and_gives_it_back(window) -> No
 def test_offline_sign_in_notice_is_readable(qtbot, services, session, server) -> None:
     # The online sign-in (fixture) left a local verifier; without the server it is used.
     server.stop()
-    offline = services.sessions.sign_in("demo", "demo")
-    assert offline.offline
-    window = MainWindow(services, offline, None)
+    offline = sign_in_user(services)
+    assert offline.session.offline
+    window = MainWindow(services, offline)
     qtbot.addWidget(window)
     window.show()
     window.resize(1100, 720)

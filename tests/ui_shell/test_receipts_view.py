@@ -24,9 +24,10 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window_with_receipt(qtbot, services, session) -> MainWindow:
-    queue_valid_report(services, session.username)
-    window = MainWindow(services, session, services.start_sync(session))
+def window_with_receipt(qtbot, services, user, session) -> MainWindow:
+    queue_valid_report(user)
+    user.start_sync()
+    window = MainWindow(services, user)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window.receipts_model.rowCount() == 1, timeout=10000)
@@ -41,11 +42,11 @@ def _pdf_text(path: Path) -> str:
 
 
 def test_receipt_row_shows_patient_form_received_signature_and_hash(
-    window_with_receipt, services, session
+    window_with_receipt, services, user, session
 ):
     model = window_with_receipt.receipts_model
-    receipt = services.cache.receipts.list(session.username)[0]
-    values = services.cache.messages.get(receipt.message_id).values
+    receipt = user.cache.receipts.list(session.username)[0]
+    values = user.cache.messages.get(receipt.message_id).values
     cell = lambda column, role=Qt.ItemDataRole.DisplayRole: model.data(  # noqa: E731
         model.index(0, column), role
     )
@@ -72,7 +73,7 @@ def test_receipt_row_shows_patient_form_received_signature_and_hash(
 
 
 def test_save_pdf_through_the_dialog_writes_a_file_naming_the_receipt(
-    qtbot, window_with_receipt, services, tmp_path
+    qtbot, window_with_receipt, services, user, tmp_path
 ) -> None:
     view = window_with_receipt.receipts_view
     assert not view.save_button.isEnabled()  # nothing selected yet
@@ -95,7 +96,7 @@ def test_save_pdf_through_the_dialog_writes_a_file_naming_the_receipt(
     assert "Breastcancer(breast)" in text
     assert "Breastandendocrinesurgery" in text  # the demo user's unit, by name
     # The patient, in full on the filed receipt, from this computer's copy of the message.
-    values = services.cache.messages.get(receipt.message_id).values
+    values = user.cache.messages.get(receipt.message_id).values
     assert values["patient_id"] in text
     assert "".join(values["patient_name"].split()) in text
     assert PdfReader(target).metadata["/Keywords"] == qr_text(receipt.record.to_dict())

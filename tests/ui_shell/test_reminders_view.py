@@ -26,7 +26,7 @@ from ui.models.formatting import local_time
 from ui.models.names import CatalogueNames
 from ui.models.reminders_model import RemindersModel
 
-from .conftest import DEMO_PASSWORD, DEMO_USER, client_settings
+from .conftest import DEMO_USER, client_settings, sign_in_user
 
 pytestmark = pytest.mark.gui
 
@@ -41,8 +41,9 @@ def _reminder_rows(model) -> list[list[str]]:
     ]
 
 
-def _window(qtbot, services, session) -> MainWindow:
-    window = MainWindow(services, session, services.start_sync(session))
+def _window(qtbot, services, user) -> MainWindow:
+    user.start_sync()
+    window = MainWindow(services, user)
     qtbot.addWidget(window)
     window.show()
     window.show_page(MainWindow.REMINDERS)
@@ -98,8 +99,8 @@ def test_reminders_listed_after_sync_and_still_shown_offline(
 
     # Online: the sync fetches the unit's reminders.
     services = make_services(settings)
-    session = services.sessions.sign_in(DEMO_USER, DEMO_PASSWORD)
-    window = _window(qtbot, services, session)
+    user = sign_in_user(services)
+    window = _window(qtbot, services, user)
     model, view = window.reminders_model, window.reminders_view
     qtbot.waitUntil(lambda: model.fetched_at is not None, timeout=10000)
     rows = _reminder_rows(model)
@@ -118,9 +119,9 @@ def test_reminders_listed_after_sync_and_still_shown_offline(
     # Offline, after a restart: the same reminders from the cache, with the same fetch time.
     server.stop()
     services = make_services(settings)
-    session = services.sessions.sign_in(DEMO_USER, DEMO_PASSWORD)
-    assert session.offline
-    window = _window(qtbot, services, session)
+    user = sign_in_user(services)
+    assert user.session.offline
+    window = _window(qtbot, services, user)
     model, view = window.reminders_model, window.reminders_view
     qtbot.waitUntil(lambda: model.rowCount() == count, timeout=5000)  # loaded in the background
     assert view.fetched_label.text() == fetched_text
@@ -128,9 +129,9 @@ def test_reminders_listed_after_sync_and_still_shown_offline(
     assert "not yet" not in window.status.last_sync_label.text()  # the cached list's time
 
 
-def test_never_fetched_says_so(qtbot, server, services, session) -> None:
+def test_never_fetched_says_so(qtbot, server, services, user) -> None:
     server.stop()  # signed in, but the server went away before the first sync
-    window = _window(qtbot, services, session)
+    window = _window(qtbot, services, user)
     # Before the event loop runs (and delivers the engine's first events).
     assert window.status.last_sync_label.text() == "Last sync: not yet"
     qtbot.waitUntil(lambda: not window.reminders_model.reloader.busy, timeout=5000)
@@ -140,7 +141,7 @@ def test_never_fetched_says_so(qtbot, server, services, session) -> None:
 
 
 def test_create_draft_from_a_reminder_prefills_the_patient_and_keeps_its_id(
-    qtbot, server, services, session
+    qtbot, server, services, user, session
 ) -> None:
     patient_id = generate_identity_number(random.Random(13))
     reminder_id = server.add_reminder(
@@ -150,23 +151,23 @@ def test_create_draft_from_a_reminder_prefills_the_patient_and_keeps_its_id(
         patient_id=patient_id,
         patient_name="Fiktiv, Prefill",
     )
-    window = _window(qtbot, services, session)
+    window = _window(qtbot, services, user)
     model, view = window.reminders_model, window.reminders_view
     qtbot.waitUntil(lambda: model.fetched_at is not None, timeout=10000)
     _select(view, model, reminder_id)
     view.create_button.click()
     qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
-    drafts = services.cache.messages.list(session.username, ["draft"])
+    drafts = user.cache.messages.list(session.username, ["draft"])
     assert len(drafts) == 1
     assert drafts[0].values.get("patient_id") == patient_id
     assert drafts[0].reminder_id == reminder_id
 
 
 def test_drafts_from_computed_reminders_carry_the_case_id_and_the_diagnosis_date(
-    qtbot, tmp_path, server, services, session
+    qtbot, tmp_path, server, services, user, session
 ) -> None:
     ids = _computed_reminders(server, tmp_path)
-    window = _window(qtbot, services, session)
+    window = _window(qtbot, services, user)
     model, view = window.reminders_model, window.reminders_view
     qtbot.waitUntil(lambda: set(ids.values()) <= {r["id"] for r in model.rows}, timeout=10000)
 
@@ -177,11 +178,11 @@ def test_drafts_from_computed_reminders_carry_the_case_id_and_the_diagnosis_date
         qtbot.waitUntil(
             lambda rid=reminder_id: (
                 window.editor is not None
-                and services.cache.messages.get(window.editor.message_id).reminder_id == rid
+                and user.cache.messages.get(window.editor.message_id).reminder_id == rid
             ),
             timeout=5000,
         )
-        made[kind] = services.cache.messages.get(window.editor.message_id)
+        made[kind] = user.cache.messages.get(window.editor.message_id)
         window.show_page(MainWindow.REMINDERS)
 
     # Sarcoma surgery for a patient without a number: the registry's case id, and the
@@ -200,15 +201,15 @@ def test_drafts_from_computed_reminders_carry_the_case_id_and_the_diagnosis_date
         ("case", patient_fields),
         ("patient", {*patient_fields, "diagnosis_date"}),
     ):
-        issues = services.drafts.validate(made[kind].id, made[kind].values)
+        issues = user.drafts.validate(made[kind].id, made[kind].values)
         assert [i for i in issues if i.path in checked] == [], kind
 
 
 def test_computed_reminders_are_worded_from_the_rules_in_the_ui_language(
-    qtbot, tmp_path, server, services, session
+    qtbot, tmp_path, server, services, user, session
 ) -> None:
     ids = _computed_reminders(server, tmp_path)
-    window = _window(qtbot, services, session)
+    window = _window(qtbot, services, user)
     model = window.reminders_model
     qtbot.waitUntil(
         lambda: {ids["patient"], ids["case"]} <= {r["id"] for r in model.rows}, timeout=10000
@@ -225,10 +226,10 @@ def test_computed_reminders_are_worded_from_the_rules_in_the_ui_language(
 
     rules = load_reminder_rules()
     norwegian = RemindersModel(
-        services.cache.reminders,
+        user.cache.reminders,
         session.username,
         CatalogueNames(services.catalogue, "nb"),
-        answers=services.cache.reminder_answers,
+        answers=user.cache.reminder_answers,
     )
     norwegian.refresh()
     qtbot.waitUntil(lambda: norwegian.rowCount() == model.rowCount(), timeout=5000)
@@ -240,10 +241,10 @@ def test_computed_reminders_are_worded_from_the_rules_in_the_ui_language(
 
 
 def test_an_answer_needs_a_reason_hides_the_reminder_and_is_sent_when_online(
-    qtbot, tmp_path, server, services, session
+    qtbot, tmp_path, server, services, user, session
 ) -> None:
     ids = _computed_reminders(server, tmp_path)
-    window = _window(qtbot, services, session)
+    window = _window(qtbot, services, user)
     model, view = window.reminders_model, window.reminders_view
     qtbot.waitUntil(lambda: ids["case"] in {r["id"] for r in model.rows}, timeout=10000)
     assert not view.not_ours_button.isEnabled()  # nothing selected
@@ -257,7 +258,7 @@ def test_an_answer_needs_a_reason_hides_the_reminder_and_is_sent_when_online(
     qtbot.keyClicks(dialog.reason_edit, "Moved")
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: view.answer_dialog is None, timeout=2000)
-    assert services.cache.reminder_answers.answered_ids(session.username) == set()
+    assert user.cache.reminder_answers.answered_ids(session.username) == set()
 
     server.stop()  # answered offline
     qtbot.mouseClick(view.not_ours_button, Qt.MouseButton.LeftButton)
@@ -273,7 +274,7 @@ def test_an_answer_needs_a_reason_hides_the_reminder_and_is_sent_when_online(
 
     qtbot.waitUntil(lambda: ids["case"] not in {r["id"] for r in model.rows}, timeout=5000)
     assert ids["patient"] in {r["id"] for r in model.rows}
-    (waiting,) = services.cache.reminder_answers.unsent(session.username)
+    (waiting,) = user.cache.reminder_answers.unsent(session.username)
     assert (waiting.answer, waiting.reason) == ("not_ours", "Only the biopsy was taken here.")
     qtbot.waitUntil(lambda: view.answers_label.isVisible(), timeout=5000)
     assert view.answers_label.text() == "1 answer is waiting to be sent to the registry."
@@ -293,14 +294,14 @@ def test_an_answer_needs_a_reason_hides_the_reminder_and_is_sent_when_online(
     assert ids["case"] not in {r["id"] for r in model.rows}
     # Sent: the banner saying it goes "with the next sync" is gone.
     assert not view.notice.isVisible()
-    assert services.cache.reminder_answers.unsent(session.username) == []
+    assert user.cache.reminder_answers.unsent(session.username) == []
 
 
 def test_an_answer_the_registry_refuses_is_shown_with_its_reason(
-    qtbot, server, services, session
+    qtbot, server, services, user
 ) -> None:
-    record_answer(services.cache, session.username, "0" * 8 + "-gone", "not_ours", "Not here.")
-    window = _window(qtbot, services, session)
+    record_answer(user.cache, user.owner, "0" * 8 + "-gone", "not_ours", "Not here.")
+    window = _window(qtbot, services, user)
     view = window.reminders_view
     qtbot.waitUntil(lambda: "did not take" in view.answers_label.text(), timeout=10000)
     assert view.answers_label.isVisible()

@@ -22,6 +22,8 @@ SCRIPT = textwrap.dedent(
     from desktop_app.app import build_services
     from desktop_app.auth import Session
     from desktop_app.config import Settings
+    from desktop_app.user_session import UserSession
+    from local_cache.crypto import UserKeys, new_key
     from ui.main_window import MainWindow
 
     app = QApplication([])
@@ -29,8 +31,9 @@ SCRIPT = textwrap.dedent(
     services = build_services(settings)
     session = Session(server_url="https://127.0.0.1:9", username="demo", display_name="Demo",
                       unit={"name": "Unit"}, offline=True, tokens=services.tokens)
+    user = UserSession(services, session, UserKeys(new_key(), new_key()))
     seen = {}
-    window = MainWindow(services, session, None)
+    window = MainWindow(services, user)
     window.show()
     app.processEvents()
     seen["after_window"] = "PySide6.QtCharts" in sys.modules
@@ -44,6 +47,7 @@ SCRIPT = textwrap.dedent(
     seen["page_built"] = window.statistics_page.page is not None
     print(json.dumps(seen))
     window.hide()
+    user.end()
     services.shutdown()
     """
 )

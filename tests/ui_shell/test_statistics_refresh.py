@@ -84,8 +84,9 @@ def test_refresh_with_a_refused_sign_in_asks_to_sign_in_again(qtbot, services, s
     assert "did not accept your sign-in" in view.notice.text()
 
 
-def test_the_sync_engine_fills_the_page_by_itself(qtbot, services, session):
-    _, view = open_statistics(qtbot, services, session, services.start_sync(session))
+def test_the_sync_engine_fills_the_page_by_itself(qtbot, services, user, session):
+    user.start_sync()
+    _, view = open_statistics(qtbot, services, user)
     qtbot.waitUntil(
         lambda: services.cache.statistics.load(session.username) is not None, timeout=15000
     )

@@ -22,6 +22,7 @@ from desktop_app.app import Services
 from desktop_app.auth import Session
 from desktop_app.events import MessageStateChanged, SignInRequired, SyncStatusChanged
 from desktop_app.sync.status import SyncStatus
+from desktop_app.user_session import UserSession
 from local_cache import MessageState, Quarantine
 from tests.support.live_server import LiveServer
 from ui.bridge import EventBridge
@@ -64,12 +65,14 @@ def bridge(services: Services) -> Iterator[EventBridge]:
 
 
 @pytest.fixture
-def panel(qtbot, services: Services, session: Session, bridge, clock) -> OutboxView:
+def panel(
+    qtbot, services: Services, user: UserSession, session: Session, bridge, clock
+) -> OutboxView:
     names = CatalogueNames(services.catalogue, "en")
-    model = OutboxModel(services.cache.messages, session.username, names)
+    model = OutboxModel(user.cache.messages, session.username, names)
     view = OutboxView(
         model,
-        services,
+        user,
         bridge,
         age_warning_minutes=60,
         progress_min_total=PROGRESS_MIN_TOTAL,
@@ -107,7 +110,7 @@ def hhmm(when: datetime) -> str:
 # -- what the header says --------------------------------------------------------------------------
 
 
-def test_the_status_sentence_for_each_engine_state(qtbot, panel, services, session) -> None:
+def test_the_status_sentence_for_each_engine_state(qtbot, panel, services, user, session) -> None:
     sentence = panel.header.status_label
     now = datetime.now(UTC)
     assert sentence.text() == "Connecting to the registry server…"  # nothing heard yet
@@ -144,7 +147,7 @@ def test_the_status_sentence_for_each_engine_state(qtbot, panel, services, sessi
     assert sentence.text() == "Everything has been sent."
     assert not panel.header.error_label.isVisible()
 
-    queue_valid_report(services, session.username)
+    queue_valid_report(user)
     reload(qtbot, panel)
     next_at = now + timedelta(seconds=30)
     publish_status(
@@ -158,11 +161,11 @@ def test_the_status_sentence_for_each_engine_state(qtbot, panel, services, sessi
 
 
 def test_the_oldest_unsent_report_is_highlighted_past_the_threshold_and_not_before(
-    qtbot, panel, services, session, clock
+    qtbot, panel, services, user, session, clock
 ) -> None:
     assert not panel.header.age_box.isVisible()  # nothing waits
-    message_id = queue_valid_report(services, session.username)
-    queued_at = services.cache.messages.get(message_id).queued_at
+    message_id = queue_valid_report(user)
+    queued_at = user.cache.messages.get(message_id).queued_at
     clock.now = queued_at + timedelta(minutes=59, seconds=30)
     reload(qtbot, panel)
 
@@ -212,20 +215,20 @@ def test_the_progress_bar_shows_only_during_a_long_pass(qtbot, panel, services) 
 
 
 def test_send_now_runs_a_pass_that_delivers_the_report(
-    qtbot, panel, services, session, server: LiveServer
+    qtbot, panel, services, user, session, server: LiveServer
 ) -> None:
-    engine = services.start_sync(session)
+    engine = user.start_sync()
     qtbot.waitUntil(lambda: engine.status.last_success_at is not None, timeout=10000)
     qtbot.waitUntil(lambda: panel.sync_status.last_success_at is not None, timeout=5000)
     # The next timed pass is a minute away: only Send now can send this one in time.
-    message_id = queue_valid_report(services, session.username)
+    message_id = queue_valid_report(user)
     reload(qtbot, panel)
     assert panel.model.rowCount() == 1
 
     panel.header.send_button.click()
 
     qtbot.waitUntil(
-        lambda: services.cache.messages.get(message_id).state == MessageState.RECEIPTED,
+        lambda: user.cache.messages.get(message_id).state == MessageState.RECEIPTED,
         timeout=10000,
     )
     assert server.message_count() == 1
@@ -235,19 +238,21 @@ def test_send_now_runs_a_pass_that_delivers_the_report(
     )
 
 
-def test_retry_queues_a_refused_report_again_with_its_key(qtbot, panel, services, session) -> None:
-    message_id = queue_valid_report(services, session.username)
-    record = services.cache.messages.get(message_id)
+def test_retry_queues_a_refused_report_again_with_its_key(
+    qtbot, panel, services, user, session
+) -> None:
+    message_id = queue_valid_report(user)
+    record = user.cache.messages.get(message_id)
     # The server already holds this message under another key: ours is refused (409).
     services.api.submit(session.token(), record.body, str(uuid.uuid4()))
-    services.start_sync(session)
+    user.start_sync()
     qtbot.waitUntil(
         lambda: (
             panel.model.rowCount() == 1 and panel.model.row_at(0).state == MessageState.REJECTED
         ),
         timeout=10000,
     )
-    services.stop_sync()  # from here on nothing sends it: what Retry does stays visible
+    user.stop_sync()  # from here on nothing sends it: what Retry does stays visible
     model = panel.model
     assert model.data(model.index(0, OutboxModel.COL_STATE)) == "On hold: refused"
     assert model.data(model.index(0, OutboxModel.COL_STATE), Qt.ItemDataRole.DecorationRole)
@@ -266,7 +271,7 @@ def test_retry_queues_a_refused_report_again_with_its_key(qtbot, panel, services
     with qtbot.waitSignal(panel.retried, timeout=5000) as retried:
         panel.retry_button.click()
     assert retried.args == [1]
-    again = services.cache.messages.get(message_id)
+    again = user.cache.messages.get(message_id)
     assert again.state == MessageState.QUEUED
     assert again.idempotency_key == record.idempotency_key
     wait_loaded(qtbot, panel.reloader)
@@ -275,11 +280,13 @@ def test_retry_queues_a_refused_report_again_with_its_key(qtbot, panel, services
     assert not panel.return_button.isEnabled()  # only a refused report goes back to draft
 
 
-def test_return_to_draft_opens_the_refused_report_in_the_editor(qtbot, services, session) -> None:
-    message_id = queue_valid_report(services, session.username)
-    services.cache.messages.claim_outgoing(session.username)
-    services.cache.messages.record_outcomes([Quarantine(message_id, "Refused for the test.")])
-    window = MainWindow(services, session, None)
+def test_return_to_draft_opens_the_refused_report_in_the_editor(
+    qtbot, services, user, session
+) -> None:
+    message_id = queue_valid_report(user)
+    user.cache.messages.claim_outgoing(session.username)
+    user.cache.messages.record_outcomes([Quarantine(message_id, "Refused for the test.")])
+    window = MainWindow(services, user)
     qtbot.addWidget(window)
     window.show()
     window.show_page(MainWindow.OUTBOX)
@@ -292,7 +299,7 @@ def test_return_to_draft_opens_the_refused_report_in_the_editor(qtbot, services,
 
     qtbot.waitUntil(lambda: window.editor is not None, timeout=5000)
     assert window.editor.message_id == message_id
-    assert services.cache.messages.get(message_id).state == MessageState.DRAFT
+    assert user.cache.messages.get(message_id).state == MessageState.DRAFT
     qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=5000)
     qtbot.waitUntil(lambda: window.status.unsent_label.text() == "0 unsent", timeout=5000)
 
@@ -313,10 +320,10 @@ def _publish_from_thread(services: Services, events: list[object], pause_s: floa
 
 
 def test_a_burst_of_300_state_events_reloads_each_list_a_few_times_only(
-    qtbot, services, session
+    qtbot, services, user, session
 ) -> None:
-    queue_valid_report(services, session.username)
-    window = MainWindow(services, session, None)
+    queue_valid_report(user)
+    window = MainWindow(services, user)
     qtbot.addWidget(window)
     reloaders = (window.outbox_reload, window.drafts_reload, window.receipts_reload)
     for reloader in reloaders:
@@ -357,9 +364,9 @@ def test_a_steady_stream_of_events_still_refreshes_the_list_while_it_lasts(
 
 
 def test_rows_are_read_off_the_gui_thread_and_a_stale_result_is_dropped(
-    qtbot, panel, services, session
+    qtbot, panel, services, user, session
 ) -> None:
-    queue_valid_report(services, session.username, seed=1)
+    queue_valid_report(user, seed=1)
     held, release = threading.Event(), threading.Event()
     reading_threads: list[threading.Thread] = []
     armed = [True]
@@ -387,8 +394,10 @@ def test_rows_are_read_off_the_gui_thread_and_a_stale_result_is_dropped(
         assert panel.table.model().rowCount() == 0
 
         # Meanwhile the list is refreshed directly with a newer state of the outbox.
-        queue_valid_report(services, session.username, seed=2)
-        panel.model.refresh()
+        # (Read by the test itself: the window never reads on the GUI thread.)
+        queue_valid_report(user, seed=2)
+        rows = user.cache.messages.list(None, list(panel.model.states), with_body=False)
+        panel.model.set_rows(rows)
         assert panel.model.rowCount() == 2
     finally:
         release.set()
