@@ -16,6 +16,9 @@ from local_cache import Cache, open_cache
 # The forms tests' `catalogue` and `breast` fixtures, registered here by being imported.
 from tests.forms.conftest import breast_fixture, catalogue_fixture  # noqa: F401
 
+# Autouse: a test fails if the UI queried the cache on the GUI thread.
+from tests.support.gui_thread_queries import cache_queries_on_gui_thread  # noqa: F401
+
 OWNER = "test.clinician"  # the drafts fixture's clinician (as in test_draft_editor)
 
 

@@ -78,7 +78,7 @@ def main(out_dir: Path, lang: str = "en") -> list[Path]:
                 record = cache.messages.create_draft(
                     "demo.clinician", registry, form, definition.version, values
                 )
-                editor = DraftEditor(drafts, record.id, lang, 1000)
+                editor = DraftEditor(drafts, drafts.open_with_changes(record.id), lang, 1000)
                 editor.resize(*SIZE)
                 editor.show()
                 app.processEvents()

@@ -24,7 +24,8 @@ def valid_values(catalogue: Catalogue) -> dict[str, object]:
 
 
 def _editor(qtbot, drafts, message_id: str, debounce_ms: int = 50) -> DraftEditor:
-    editor = DraftEditor(drafts, message_id, "en", debounce_ms)
+    # The window opens it on the cache worker; the test reads it itself.
+    editor = DraftEditor(drafts, drafts.open_with_changes(message_id), "en", debounce_ms)
     qtbot.addWidget(editor)
     editor.resize(1000, 700)
     editor.show()
@@ -64,7 +65,7 @@ def test_valid_draft_is_submitted_and_queued(qtbot, drafts, cache, valid_values)
     queued = cache.messages.get(record.id)
     assert queued.state == MessageState.QUEUED
     assert queued.body["values"] == valid_values
-    editor.flush()  # a later flush (the main window closing the page) must not touch it
+    editor.flush_and_wait()  # a later flush (the window closing the page) must not touch it
     assert cache.messages.get(record.id).state == MessageState.QUEUED
 
 
@@ -80,7 +81,8 @@ def test_refusal_message_goes_once_the_problems_are_fixed(
     assert editor.message.text().startswith("1 problem must be fixed")
     qtbot.keyClicks(editor.form.field_widget("patient_name").edit, "Kari Testperson")
     assert not editor.message.isVisible()
-    assert editor.submit()
+    with qtbot.waitSignal(editor.submitted, timeout=5000):
+        assert editor.submit()
 
 
 def test_changes_are_autosaved_after_the_debounce(qtbot, drafts, cache) -> None:
@@ -99,15 +101,30 @@ def test_flush_saves_at_once_without_waiting_for_the_debounce(qtbot, drafts, cac
     editor = _editor(qtbot, drafts, record.id, debounce_ms=60_000)
     qtbot.keyClicks(editor.form.field_widget("er_percent").edit, "12a")
     assert cache.messages.get(record.id).values == {}
-    editor.flush()
+    editor.flush_and_wait()
     assert cache.messages.get(record.id).values == {"er_percent": "12a"}
+
+
+def test_flush_and_wait_keeps_the_gui_thread_serving_events(qtbot, drafts, cache) -> None:
+    """Closing waits for the disk in a local event loop: timers (painting) still run."""
+    from PySide6.QtCore import QTimer
+
+    record = drafts.new_draft("breast", "assessment")
+    editor = _editor(qtbot, drafts, record.id, debounce_ms=60_000)
+    qtbot.keyClicks(editor.form.field_widget("comment").edit, "typed")
+    fired: list[bool] = []
+    QTimer.singleShot(0, lambda: fired.append(True))
+    editor.flush_and_wait()
+    assert fired == [True]
+    assert cache.messages.get(record.id).values == {"comment": "typed"}
 
 
 def test_close_flushes(qtbot, drafts, cache) -> None:
     record = drafts.new_draft("breast", "assessment")
     editor = _editor(qtbot, drafts, record.id, debounce_ms=60_000)
     qtbot.keyClicks(editor.form.field_widget("comment").edit, "Seen twice")
-    editor.close()
+    editor.close()  # hands the edit to the autosaver; drafts.autosaver.flush() waits for it
+    drafts.autosaver.flush()
     assert cache.messages.get(record.id).values == {"comment": "Seen twice"}
 
 
@@ -135,7 +152,8 @@ def test_returned_report_shows_the_registry_issues(qtbot, drafts, cache, valid_v
     qtbot.keyClicks(hpr.edit, "1")
     qtbot.keyClick(hpr.edit, Qt.Key.Key_Backspace)
     assert hpr.issues() == []
-    assert editor.submit()
+    with qtbot.waitSignal(editor.submitted, timeout=5000):
+        assert editor.submit()
     assert cache.messages.get(record.id).state == MessageState.QUEUED
 
 
@@ -197,7 +215,8 @@ def test_a_draft_on_an_older_version_opens_moved_with_its_changes_shown(
     done = editor.migration_banner.findChild(QPushButton, "hideMigrationBanner")
     assert done.text() == "Done — I've checked these"
     assert "Removed answers are kept only here and are gone once you confirm" in shown
-    qtbot.mouseClick(done, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(editor.changesAcknowledged, timeout=5000):
+        qtbot.mouseClick(done, Qt.MouseButton.LeftButton)
     assert not editor.migration_banner.isVisible()
     assert cache.messages.get(record.id).migration_changes == []
     editor.close()
@@ -226,7 +245,7 @@ def test_the_changes_are_shown_again_until_acknowledged(qtbot, drafts, cache, ca
 
 def test_migration_banner_speaks_norwegian(qtbot, drafts, cache, catalogue) -> None:
     record = cache.messages.create_draft(OWNER, "breast", "assessment", 1, {"ki67_percent": 5})
-    editor = DraftEditor(drafts, record.id, "nb", 50)
+    editor = DraftEditor(drafts, drafts.open_with_changes(record.id), "nb", 50)
     qtbot.addWidget(editor)
     assert editor.migration_label.text().startswith("Dette utkastet er flyttet til versjon")
     assert "«Ki-67»" in editor.migration_label.text()

@@ -180,7 +180,7 @@ def test_footer_count_includes_problems_not_shown_yet(qtbot, drafts, cache) -> N
     from ui.draft_editor import DraftEditor
 
     record = cache.messages.create_draft("test.clinician", "breast", "assessment", 1)
-    editor = DraftEditor(drafts, record.id, "en", 50)
+    editor = DraftEditor(drafts, drafts.open_with_changes(record.id), "en", 50)
     qtbot.addWidget(editor)
     editor.resize(1000, 700)
     editor.show()
