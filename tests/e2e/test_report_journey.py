@@ -46,6 +46,10 @@ def launch(tmp_path: Path, server: LiveServer, qtbot) -> Iterator[Callable[[], A
             sync_interval_s=60.0,  # the timer pass stays out of the way ...
             retry_interval_s=0.3,  # ... but an offline client retries quickly by itself
             autosave_debounce_ms=50,
+            # A file keyring in a throwaway home; Argon2id at the lowest cost allowed.
+            allow_plaintext_keyring=True,
+            kdf_time_cost=1,
+            kdf_memory_kib=1024,
         )
         services: Services = build_services(settings)
         shell = AppShell(services, username="demo")
@@ -57,6 +61,7 @@ def launch(tmp_path: Path, server: LiveServer, qtbot) -> Iterator[Callable[[], A
     for shell in shells:
         if shell.window is not None:
             shell.window.close()
+        shell.finish()  # ends the session, as ui.application.run does at quit
         shell.services.shutdown()
 
 
@@ -126,7 +131,7 @@ def test_report_from_keystroke_to_printed_receipt(qtbot, launch, server, tmp_pat
     type_identity_number(qtbot, editor, good)
     qtbot.waitUntil(lambda: not editor.form.has_errors())
     qtbot.mouseClick(editor.submit_button, Qt.MouseButton.LeftButton)
-    assert window.editor is None
+    qtbot.waitUntil(lambda: window.editor is None, timeout=5000)  # queued on the cache worker
     assert window.stack.currentWidget() is window.outbox_view
     assert "Report submitted" in window.outbox_view.notice.text()
 
@@ -155,13 +160,15 @@ def test_draft_survives_closing_the_client(qtbot, launch):
     name_edit = editor.form.field_widget("patient_name").focus_widget()
     qtbot.keyClicks(name_edit, "Testperson Syntetisk")
     message_id = editor.message_id
-    window.close()  # flushes the editor, shuts the services down
+    window.close()  # writes the last edit and waits for it (in a local event loop)
+    shell.finish()  # ends the session
     shell.services.shutdown()
 
     window = sign_in(qtbot, launch())
     window.show_page(MainWindow.DRAFTS)
-    assert [row.id for row in window.drafts_model.rows] == [message_id]
-    window.open_draft(message_id)
+    qtbot.waitUntil(lambda: [row.id for row in window.drafts_model.rows] == [message_id])
+    with qtbot.waitSignal(window.draftOpened, timeout=5000):
+        window.open_draft(message_id)
     values = window.editor.form.values()
     assert values["patient_id"] == number
     assert values["patient_name"] == "Testperson Syntetisk"
