@@ -25,8 +25,10 @@ from desktop_app.events import (
 )
 from desktop_app.forms import Catalogue, body_sha256, generate_identity_number
 from desktop_app.forms.examples import example_values
+from desktop_app.sign_in import sign_in
 from desktop_app.sync.api_client import ApiClient
 from desktop_app.sync.engine import SyncEngine
+from desktop_app.user_session import UserSession
 from local_cache import Cache, MessageRecord, MessageState, Quarantine
 from tests.support.live_server import LiveServer
 
@@ -369,7 +371,7 @@ def test_cancel_ends_the_pass_after_the_batch_in_flight(
     assert engines[0].status.syncing is False
 
 
-def test_services_send_now_retry_and_cancel(
+def test_user_session_send_now_retry_and_cancel(
     tmp_path: Path, server: LiveServer, queue_many: Callable[[int], list[str]]
 ) -> None:
     settings = Settings(
@@ -379,36 +381,46 @@ def test_services_send_now_retry_and_cancel(
         sync_interval_s=600.0,
         retry_interval_s=600.0,
         sync_batch_size=3,
+        allow_plaintext_keyring=True,  # the tests' file keyring
+        kdf_time_cost=1,
+        kdf_memory_kib=1024,
     )
     services = build_services(settings)
+    user = None
     try:
-        services.send_now()  # no engine: nothing happens, nothing fails
-        services.cancel_sync()
-        assert services.retry([]) == 0
-        session = services.sessions.sign_in("demo", "demo")
-        engine = services.start_sync(session)
+        user = sign_in(services, "demo", "demo")
+        assert isinstance(user, UserSession)
+        user.send_now()  # no engine yet: nothing happens, nothing fails
+        user.cancel_sync()
+        assert user.retry([]) == 0
+        engine = user.start_sync()
         assert engine.batch_size == 3
         assert services.api.timeout == settings.request_timeout_s == 15.0
         wait_for(lambda: engine.status.last_success_at is not None)
 
-        record = services.drafts.new_draft("breast", "assessment")
+        record = user.drafts.new_draft("breast", "assessment")
         definition = services.catalogue.get("breast", "assessment", record.form_version)
-        assert not services.drafts.submit(record.id, example_values(definition, random.Random(5)))
-        services.send_now()
-        wait_for(lambda: services.cache.messages.get(record.id).state == MessageState.RECEIPTED)
+        assert not user.drafts.submit(record.id, example_values(definition, random.Random(5)))
+        user.send_now()
+        wait_for(lambda: user.cache.messages.get(record.id).state == MessageState.RECEIPTED)
 
         # A quarantined message: "Retry" queues it again with the same key and sends it.
-        again = services.drafts.new_draft("breast", "assessment")
-        assert not services.drafts.submit(again.id, example_values(definition, random.Random(6)))
-        key = services.cache.messages.get(again.id).idempotency_key
-        services.stop_sync()
-        services.cache.messages.claim_outgoing("demo")
-        services.cache.messages.record_outcomes([Quarantine(again.id, "Refused for the test.")])
-        engine = services.start_sync(session)
-        assert services.retry([again.id, record.id]) == 1
-        wait_for(lambda: services.cache.messages.get(again.id).state == MessageState.RECEIPTED)
-        assert services.cache.messages.get(again.id).idempotency_key == key
-        services.cancel_sync()  # idle: a no-op
+        again = user.drafts.new_draft("breast", "assessment")
+        assert not user.drafts.submit(again.id, example_values(definition, random.Random(6)))
+        key = user.cache.messages.get(again.id).idempotency_key
+        user.stop_sync()
+        assert user.sync is None
+        user.cache.messages.claim_outgoing("demo")
+        user.cache.messages.record_outcomes([Quarantine(again.id, "Refused for the test.")])
+        engine = user.start_sync()
+        assert user.retry([again.id, record.id]) == 1
+        wait_for(lambda: user.cache.messages.get(again.id).state == MessageState.RECEIPTED)
+        assert user.cache.messages.get(again.id).idempotency_key == key
+        user.cancel_sync()  # idle: a no-op
         assert engine.running
+        user.end()
+        assert not engine.running and user.sync is None
     finally:
+        if user is not None:
+            user.end()
         services.shutdown()

@@ -15,6 +15,8 @@ import pytest
 from desktop_app.app import Services, build_services
 from desktop_app.config import Settings
 from desktop_app.reminder_answers import record_answer
+from desktop_app.sign_in import sign_in
+from desktop_app.user_session import UserSession
 from local_cache import MessageState
 from tests.server.reminder_support import (
     case_row,
@@ -72,14 +74,26 @@ def services(server: LiveServer, tmp_path: Path) -> Iterator[Services]:
         data_dir=tmp_path / "client",
         retry_interval_s=0.2,
         sync_interval_s=60.0,
+        allow_plaintext_keyring=True,  # the tests' file keyring
+        kdf_time_cost=1,
+        kdf_memory_kib=1024,
     )
     built = build_services(settings)
     yield built
     built.shutdown()
 
 
-def _cached(services: Services) -> dict[str, dict]:
-    return {r["id"]: r for r in services.cache.reminders.list(OWNER)[0]}
+@pytest.fixture
+def user(services: Services) -> Iterator[UserSession]:
+    """The clinician, signed in through the real path (server, then this computer's keys)."""
+    signed_in = sign_in(services, OWNER, "demo")
+    assert isinstance(signed_in, UserSession)
+    yield signed_in
+    signed_in.end()
+
+
+def _cached(user: UserSession) -> dict[str, dict]:
+    return {r["id"]: r for r in user.cache.reminders.list(OWNER)[0]}
 
 
 def _reminder_id(server: LiveServer, **where: str) -> str:
@@ -88,18 +102,17 @@ def _reminder_id(server: LiveServer, **where: str) -> str:
 
 
 def test_a_draft_from_a_reminder_for_a_patient_without_a_number_resolves_it(
-    server: LiveServer, services: Services
+    server: LiveServer, services: Services, user: UserSession
 ) -> None:
     reminder_id = _reminder_id(server, case_id="KRG-2026-9")
-    session = services.sessions.sign_in(OWNER, "demo")
-    services.start_sync(session)
-    wait_for(lambda: reminder_id in _cached(services))
-    reminder = _cached(services)[reminder_id]
+    session = user.session
+    user.start_sync()
+    wait_for(lambda: reminder_id in _cached(user))
+    reminder = _cached(user)[reminder_id]
     assert (reminder["patient_id"], reminder["case_id"]) == (None, "KRG-2026-9")
     assert reminder["reason_key"] == "no_assessment_after_pathology"
 
-    record = services.drafts.new_draft(
-        OWNER,
+    record = user.drafts.new_draft(
         reminder["registry"],
         reminder["form"],
         {"patient_name": reminder["patient_name"]},
@@ -113,66 +126,64 @@ def test_a_draft_from_a_reminder_for_a_patient_without_a_number_resolves_it(
         patient_id=None,
         patient_name=reminder["patient_name"],
     )
-    issues = services.drafts.submit(record.id, values)
+    issues = user.drafts.submit(record.id, values)
     assert not [i for i in issues if i.severity == "error"], issues
-    assert services.cache.messages.get(record.id).body["reminder_id"] == reminder_id
-    services.send_now()
+    assert user.cache.messages.get(record.id).body["reminder_id"] == reminder_id
+    user.send_now()
 
-    wait_for(lambda: services.cache.messages.get(record.id).state == MessageState.RECEIPTED)
+    wait_for(lambda: user.cache.messages.get(record.id).state == MessageState.RECEIPTED)
     (resolved,) = rule_reminders(server, id=reminder_id)
     assert resolved.resolved_by_message_id == record.id
     token = session.token()
     assert token is not None
     assert reminder_id not in {r["id"] for r in services.api.reminders(token)[0]}
-    wait_for(lambda: reminder_id not in _cached(services))  # the same pass fetched the list
+    wait_for(lambda: reminder_id not in _cached(user))  # the same pass fetched the list
 
 
 def test_an_answer_given_offline_is_sent_by_the_next_sync(
-    server: LiveServer, services: Services
+    server: LiveServer, services: Services, user: UserSession
 ) -> None:
     reminder_id = _reminder_id(server, patient_id=patient("sync a"))
-    session = services.sessions.sign_in(OWNER, "demo")
-    engine = services.start_sync(session)
-    wait_for(lambda: reminder_id in _cached(services))
+    engine = user.start_sync()
+    wait_for(lambda: reminder_id in _cached(user))
 
     server.stop()
     reason = "The patient moved to Bergen before treatment (fictional)."
-    record_answer(services.cache, OWNER, reminder_id, "patient_moved", reason)
-    assert reminder_id in services.cache.reminder_answers.answered_ids(OWNER)
-    services.send_now()
+    record_answer(user.cache, OWNER, reminder_id, "patient_moved", reason)
+    assert reminder_id in user.cache.reminder_answers.answered_ids(OWNER)
+    user.send_now()
     wait_for(lambda: engine.online is False)
-    (waiting,) = services.cache.reminder_answers.unsent(OWNER)
+    (waiting,) = user.cache.reminder_answers.unsent(OWNER)
     assert (waiting.reminder_id, waiting.reason, waiting.sent_at) == (reminder_id, reason, None)
     assert rule_reminders(server, id=reminder_id)[0].answer is None
 
     server.start()
-    services.send_now()
-    wait_for(lambda: not services.cache.reminder_answers.unsent(OWNER))
+    user.send_now()
+    wait_for(lambda: not user.cache.reminder_answers.unsent(OWNER))
     (stored,) = rule_reminders(server, id=reminder_id)
     assert (stored.answer, stored.answer_reason, stored.answered_by) == (
         "patient_moved",
         reason,
         OWNER,
     )
-    wait_for(lambda: reminder_id not in _cached(services))
-    assert services.cache.reminder_answers.refused(OWNER) == []
+    wait_for(lambda: reminder_id not in _cached(user))
+    assert user.cache.reminder_answers.refused(OWNER) == []
 
 
 def test_an_answer_the_registry_refuses_is_kept_with_why_and_not_sent_again(
-    server: LiveServer, services: Services
+    server: LiveServer, services: Services, user: UserSession
 ) -> None:
-    session = services.sessions.sign_in(OWNER, "demo")
     unknown = str(uuid.uuid4())
-    record_answer(services.cache, OWNER, unknown, "not_ours", "Never treated here.")
-    engine = services.start_sync(session)
-    wait_for(lambda: services.cache.reminder_answers.refused(OWNER))
-    (refused,) = services.cache.reminder_answers.refused(OWNER)
+    record_answer(user.cache, OWNER, unknown, "not_ours", "Never treated here.")
+    engine = user.start_sync()
+    wait_for(lambda: user.cache.reminder_answers.refused(OWNER))
+    (refused,) = user.cache.reminder_answers.refused(OWNER)
     assert refused.reminder_id == unknown and refused.attempts == 1
     assert "no such reminder for your unit" in (refused.last_error or "")
-    assert unknown not in services.cache.reminder_answers.answered_ids(OWNER)
+    assert unknown not in user.cache.reminder_answers.answered_ids(OWNER)
     wait_for(lambda: engine.status.last_success_at is not None)
     passes = engine.status.last_success_at
-    services.send_now()
+    user.send_now()
     wait_for(lambda: engine.status.last_success_at != passes)
-    assert services.cache.reminder_answers.refused(OWNER)[0].attempts == 1
-    assert services.cache.reminder_answers.unsent(OWNER) == []
+    assert user.cache.reminder_answers.refused(OWNER)[0].attempts == 1
+    assert user.cache.reminder_answers.unsent(OWNER) == []

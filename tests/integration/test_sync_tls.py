@@ -3,7 +3,7 @@ request leaves the PC, with a sentence the user can act on; plain http:// only w
 development flag.
 
 Real parts: a client data folder whose cache holds queued messages, the composition root
-(Settings -> build_services -> Services.start_sync: the real ApiClient and SyncEngine), the
+(Settings -> build_services -> UserSession.start_sync: the real ApiClient and SyncEngine), the
 fault proxy in pass mode between client and server (it counts requests by TLS record, so it
 shows that none was sent; the positive cases show that it does count them) and the real registry
 server with the certificate under test. The user signs in through a second, correctly certified
@@ -32,7 +32,9 @@ from desktop_app.forms import Catalogue
 from desktop_app.sync.api_client import ApiClient, InsecureUrlError
 from desktop_app.sync.engine import SyncEngine
 from desktop_app.sync.status import SyncStatus
+from desktop_app.user_session import UserSession
 from local_cache import Cache, MessageRecord, MessageState, open_cache
+from local_cache.crypto import UserKeys, new_key
 from registry_server.models import Message
 from tests.support.fault_proxy import FaultProxy, ProxyStats
 from tests.support.live_server import LiveServer
@@ -155,6 +157,11 @@ def client_dir(tmp_path: Path, catalogue: Catalogue) -> Path:
     return folder
 
 
+# The clinician's keys on every client folder of this module (a folder's rows, once encrypted,
+# open only under the keys they were encrypted with).
+KEYS = UserKeys(new_key(), new_key())
+
+
 def _settings(url: str, client_dir: Path, **overrides: object) -> Settings:
     """Settings as the app loads them (file, environment, then these), short sync timings."""
     return Settings.load(
@@ -200,13 +207,18 @@ def _sync_once(
 ) -> PassResult:
     """Build the client's services from `settings`, run one sync pass, shut them down."""
     services = build_services(settings)
+    user: UserSession | None = None
     try:
-        before = _outbox(services.cache)
-        status = _wait_for_pass(services.start_sync(session))
-        services.stop_sync()
-        after = _outbox(services.cache)
-        records = services.cache.messages.list(DEMO_USER[0])
+        # The queued rows were written in plain text; the session encrypts them under KEYS.
+        user = UserSession(services, session, KEYS)
+        before = _outbox(user.cache)
+        status = _wait_for_pass(user.start_sync())
+        user.stop_sync()
+        after = _outbox(user.cache)
+        records = user.cache.messages.list(DEMO_USER[0])
     finally:
+        if user is not None:
+            user.end()
         services.shutdown()
     return PassResult(
         status=status,
