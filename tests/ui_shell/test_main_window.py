@@ -114,9 +114,7 @@ def test_send_now_delivers_the_outbox_once_the_server_is_back(
     assert status.connection_label.text() == "Online"
 
 
-def test_drafts_view_masks_the_patient_and_deletes_after_confirmation(
-    qtbot, window, user
-) -> None:
+def test_drafts_view_masks_the_patient_and_deletes_after_confirmation(qtbot, window, user) -> None:
     patient_id = generate_identity_number(random.Random(7))
     record = user.drafts.new_draft("breast", "assessment")
     user.cache.messages.save_values(record.id, {"patient_id": patient_id})
