@@ -135,6 +135,7 @@ class SessionLocker(QObject):
 
     def stop(self) -> None:
         """The window closes: stop watching (an ended session is never locked)."""
+        self.lock_action.setEnabled(False)
         self.idle.stop()
         self.os_watcher.stop()
 
