@@ -1,9 +1,11 @@
-"""Writes draft values to the cache on one background thread, newest values first to win.
+"""Writes draft values to the cache on the cache writer (desktop_app.cache_writer), newest
+values to win.
 
 The form calls save() after each (debounced) edit and never waits on the disk. Saves for the same
-message that pile up while a write is running are coalesced: only the newest values are written,
+message that pile up before their write runs are coalesced: only the newest values are written,
 and every Future of the superseded saves resolves with that write. An error reaches each waiting
-Future and on_error; values are never dropped without one of them hearing about it.
+Future and on_error; values are never dropped without one of them hearing about it. The writes
+run in order with the UI's other cache jobs, on the one writer thread.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from desktop_app.cache_writer import CacheWriter, shared_writer
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +39,19 @@ class _Pending:
 
 
 class Autosaver:
-    def __init__(self, messages: DraftWriter, on_error: ErrorHandler | None = None) -> None:
+    def __init__(
+        self,
+        messages: DraftWriter,
+        on_error: ErrorHandler | None = None,
+        writer: CacheWriter | None = None,
+    ) -> None:
         self._messages = messages
         self._on_error = on_error
+        self._writer = writer or shared_writer()
         self._cond = threading.Condition()
         self._pending: dict[str, _Pending] = {}  # insertion order: oldest request first
         self._writing = 0
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="autosaver", daemon=True)
-        self._thread.start()
 
     def save(self, message_id: str, values: dict) -> Future[None]:
         """Queue `values` for the draft; the Future resolves once they (or newer) are committed."""
@@ -60,16 +68,23 @@ class Autosaver:
             else:
                 pending.values = snapshot
                 pending.futures.append(future)
-            self._cond.notify_all()
+                return future  # its write job is queued already and takes the newest values
+        self._writer.submit(lambda: self._write_pending(message_id))
         return future
 
     def flush(self, timeout: float | None = 5) -> None:
         """Wait until every save requested so far is committed or has failed.
 
-        Raises TimeoutError if that takes longer than `timeout` seconds.
+        Raises TimeoutError if that takes longer than `timeout` seconds. On the writer's own
+        thread (a UI job such as submit) the pending saves are written right here.
         """
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("flush() called from the autosaver's own thread would never end")
+        if self._writer.on_thread():
+            while True:
+                with self._cond:
+                    message_id = next(iter(self._pending), None)
+                if message_id is None:
+                    return
+                self._write_pending(message_id)
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while self._pending or self._writing:
@@ -79,29 +94,25 @@ class Autosaver:
                 self._cond.wait(remaining)
 
     def close(self, timeout: float | None = 5) -> None:
-        """Flush, then stop the writer thread. Later saves raise RuntimeError."""
+        """Flush; later saves raise RuntimeError."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
         self.flush(timeout)
-        self._thread.join(timeout)
 
-    def _run(self) -> None:
-        while True:
+    def _write_pending(self, message_id: str) -> None:
+        """The write job: the newest values waiting for the draft (none: written already)."""
+        with self._cond:
+            pending = self._pending.pop(message_id, None)
+            if pending is None:
+                return
+            self._writing += 1
+        try:
+            self._write(message_id, pending)
+        finally:
             with self._cond:
-                while not self._pending and not self._closed:
-                    self._cond.wait()
-                if not self._pending:  # closed and nothing left to write
-                    return
-                message_id = next(iter(self._pending))
-                pending = self._pending.pop(message_id)
-                self._writing += 1
-            try:
-                self._write(message_id, pending)
-            finally:
-                with self._cond:
-                    self._writing -= 1
-                    self._cond.notify_all()
+                self._writing -= 1
+                self._cond.notify_all()
 
     def _write(self, message_id: str, pending: _Pending) -> None:
         try:

@@ -1,9 +1,9 @@
 """The two ways to run work off the GUI thread; the callbacks run on the GUI thread.
 
 * ``run_on_cache(fn, on_success, on_failure)``: everything that reads or writes the local
-  cache. One worker thread, first in first out (Picard's save pool): a save queued before a
-  submit lands before it, a reload queued after a delete sees it, and SQLite never has two
-  writers from this process's UI.
+  cache. One worker thread, first in first out (desktop_app.cache_writer, which the
+  autosaver's writes share): a save queued before a submit lands before it, a reload queued
+  after a delete sees it, and SQLite never has two writers from this process's UI.
 * ``run_in_background(fn, ...)``: the rest (network, PDFs, key derivation without the cache),
   on a small pool.
 
@@ -22,10 +22,11 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 
+from desktop_app.cache_writer import shared_writer
+
 log = logging.getLogger(__name__)
 
 _pool: QThreadPool | None = None
-_cache_pool: QThreadPool | None = None
 _dispatcher: _Dispatcher | None = None
 
 Callbacks = tuple[
@@ -43,21 +44,11 @@ def thread_pool() -> QThreadPool:
     return _pool
 
 
-def cache_pool() -> QThreadPool:
-    """The cache's one worker: jobs run one at a time, in the order they were queued."""
-    global _cache_pool
-    if _cache_pool is None:
-        _cache_pool = QThreadPool()
-        _cache_pool.setObjectName("registry-cache")
-        _cache_pool.setMaxThreadCount(1)  # one writer; equal priorities keep FIFO order
-    return _cache_pool
-
-
 def wait_for_background_work(timeout_ms: int = 5000) -> bool:
     """Wait for running jobs of both pools (at shutdown and in tests); True if all finished.
 
     Blocks the calling thread: for after the event loop has ended, and for tests."""
-    return thread_pool().waitForDone(timeout_ms) and cache_pool().waitForDone(timeout_ms)
+    return thread_pool().waitForDone(timeout_ms) and shared_writer().wait_idle(timeout_ms / 1000)
 
 
 class _Dispatcher(QObject):
@@ -142,7 +133,8 @@ def run_on_cache(
     """Run ``fn()`` on the cache's one worker after every job queued before it; the callbacks
     as for ``run_in_background``. Every read and write of the local cache from the UI goes
     here. Must be called from the GUI thread."""
-    _start(cache_pool(), fn, (on_success, on_failure, parent))
+    job = _job(fn, (on_success, on_failure, parent))
+    shared_writer().submit(job.run)
 
 
 def call_on_cache(fn: Callable[[], Any], timeout_ms: int = 10_000) -> Any:
@@ -175,8 +167,12 @@ def call_on_cache(fn: Callable[[], Any], timeout_ms: int = 10_000) -> Any:
 
 
 def _start(pool: QThreadPool, fn: Callable[[], Any], callbacks: Callbacks) -> None:
+    pool.start(_job(fn, callbacks))
+
+
+def _job(fn: Callable[[], Any], callbacks: Callbacks) -> _Job:
     global _dispatcher
     if _dispatcher is None:
         _dispatcher = _Dispatcher()
     number = _dispatcher.register(fn, callbacks)
-    pool.start(_Job(fn, _dispatcher, number))
+    return _Job(fn, _dispatcher, number)
