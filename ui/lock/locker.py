@@ -250,6 +250,8 @@ class SessionLocker(QObject):
 
     def _reason_text(self) -> str:
         if self.reason is LockReason.IDLE:
+            if self.idle_minutes == 1:
+                return self.tr("Locked after 1 minute without use.")
             return self.tr("Locked after {0:g} minutes without use.").format(self.idle_minutes)
         if self.reason is LockReason.OS:
             return self.tr("Locked because this computer's screen was locked.")
