@@ -1,4 +1,5 @@
-"""The page that edits one draft: header, the form, the problem count and Submit.
+"""The page that edits one draft: header (ui.draft_header), banners (ui.editor_banners), the form,
+the problem count and Submit.
 
 The page is made from a draft already opened on the cache worker (`OpenedDraft`: opening may
 move the draft to a newer form version, a write). Every change is saved through the
@@ -16,7 +17,7 @@ import logging
 from concurrent.futures import Future
 from typing import Any, TypeAlias
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QHideEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -29,8 +30,10 @@ from PySide6.QtWidgets import (
 
 from desktop_app.drafts import DraftService
 from desktop_app.forms import Change, FormDefinition, Issue
-from desktop_app.forms.text import fill, localized
+from desktop_app.forms.text import fill
 from local_cache import CacheError, MessageRecord, MessageState
+from ui.draft_header import DraftHeader
+from ui.editor_banners import BANNER_STYLE, MigrationBanner, message_banner, migration_text
 from ui.form_renderer import FormView
 from ui.form_renderer.texts import text
 from ui.models.names import CatalogueNames
@@ -40,33 +43,6 @@ from ui.workers import call_on_cache, run_on_cache
 OpenedDraft: TypeAlias = tuple[MessageRecord, FormDefinition, list[Change]]
 
 log = logging.getLogger(__name__)
-
-_BANNER_STYLE = {
-    "error": "background: #fdf3f4; border: 2px solid #b00020; color: #7a0016;",
-    "info": "background: #eef4fb; border: 1px solid #7a9cc6; color: #1d3557;",
-}
-
-# The migration banner's own words. They belong with the renderer's texts
-# (ui/form_renderer/texts.py, another owner's file); kept here until they move there.
-_MIGRATION_TEXTS: dict[str, dict[str, str]] = {
-    "note": {
-        "nb": "Denne listen vises hver gang utkastet åpnes, til du bekrefter at du har "
-        "kontrollert den. Svar som er fjernet, finnes bare her og blir borte når du bekrefter.",
-        "en": "This list is shown each time the draft is opened until you confirm you have "
-        "checked it. Removed answers are kept only here and are gone once you confirm.",
-    },
-    "done": {"nb": "Ferdig – jeg har kontrollert disse", "en": "Done — I've checked these"},
-    "done_failed": {
-        "nb": "Kunne ikke lagre at endringene er kontrollert: {reason} Listen vises igjen "
-        "neste gang utkastet åpnes.",
-        "en": "Could not record that the changes were checked: {reason} The list will be "
-        "shown again the next time the draft is opened.",
-    },
-}
-
-
-def _migration_text(key: str, lang: str) -> str:
-    return localized(_MIGRATION_TEXTS[key], lang)
 
 
 class DraftEditor(QWidget):
@@ -111,20 +87,28 @@ class DraftEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self._build_header())
-        self.returned_banner = self._banner("returnedBanner", "error")
+        names = CatalogueNames(drafts.catalogue, lang)
+        self.header = DraftHeader(definition, record, names, lang, self)
+        self.title_label = self.header.title_label
+        self.subtitle_label = self.header.subtitle_label
+        self.patient_label = self.header.patient_label
+        layout.addWidget(self.header)
+        self.returned_banner = message_banner("returnedBanner", "error", self)
         layout.addWidget(self.returned_banner)
-        self.migration_banner = self._build_migration_banner()
+        self.migration_banner = MigrationBanner(record.form_version, self.changes, lang, self)
+        self.migration_label = self.migration_banner.label
+        self.migration_done_button = self.migration_banner.done_button
+        self.migration_done_button.clicked.connect(self.acknowledge_changes)
         layout.addWidget(self.migration_banner)
 
         self.form = FormView(definition, record.values, lang, self)
         self.form.valuesChanged.connect(self._values_changed)
         self.form.issuesChanged.connect(self._issues_changed)
-        self.form.valuesChanged.connect(self._update_patient)
+        self.form.valuesChanged.connect(self.header.show_patient)
         layout.addWidget(self.form, 1)
         # Below the form (next to its problem list and Submit), never above it: a message
         # that comes or goes there would move every field the user is looking at.
-        self.message = self._banner("editorMessage", "error")
+        self.message = message_banner("editorMessage", "error", self)
         layout.addWidget(self.message)
         layout.addWidget(self._build_footer())
 
@@ -137,67 +121,39 @@ class DraftEditor(QWidget):
             self.form.set_read_only(True)
             self.submit_button.hide()
             self._show_message(text("editor.read_only", lang, state=str(record.state)), "info")
-        self._update_patient(self.form.values())
+        self.header.show_patient(self.form.values())
         self._issues_changed(self.form.issues())
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self._flush_quietly)
 
     # Layout ----------------------------------------------------------------------------
 
-    def _build_header(self) -> QWidget:
-        header = QFrame(self)
-        header.setObjectName("editorHeader")
-        header.setFrameShape(QFrame.Shape.NoFrame)
-        layout = QVBoxLayout(header)
-        layout.setContentsMargins(12, 10, 12, 6)
-        layout.setSpacing(2)
-        names = CatalogueNames(self.drafts.catalogue, self.lang)
-        self.title_label = QLabel(self.definition.title_text(self.lang), header)
-        self.title_label.setObjectName("editorTitle")
-        font = self.title_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.title_label.setFont(font)
-        layout.addWidget(self.title_label)
-        self.subtitle_label = QLabel(
-            f"{names.registry(self.record.registry)} · "
-            + text("editor.version", self.lang, version=self.record.form_version),
-            header,
-        )
-        self.subtitle_label.setObjectName("editorSubtitle")
-        layout.addWidget(self.subtitle_label)
-        self.patient_label = QLabel(header)
-        self.patient_label.setObjectName("editorPatient")
-        self.patient_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.patient_label)
-        return header
+    def _build_footer(self) -> QWidget:
+        footer = QFrame(self)
+        footer.setObjectName("editorFooter")
+        footer.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(footer)
+        layout.setContentsMargins(12, 6, 12, 6)
+        self.problem_label = QLabel(footer)
+        self.problem_label.setObjectName("problemCount")
+        layout.addWidget(self.problem_label)
+        layout.addStretch(1)
+        self.save_label = QLabel(footer)
+        self.save_label.setObjectName("saveState")
+        self.save_label.setStyleSheet("color: #555555;")
+        layout.addWidget(self.save_label)
+        self.submit_button = QPushButton(text("editor.submit", self.lang), footer)
+        self.submit_button.setObjectName("submitButton")
+        self.submit_button.clicked.connect(self.submit)
+        layout.addWidget(self.submit_button)
+        return footer
 
-    def _build_migration_banner(self) -> QFrame:
-        """Says what moving the draft to the new form version changed, each time the draft is
-        opened until the user confirms having checked it (removed answers live only here).
-        Above the form and shown from the start, so it never moves a field the user is
-        looking at."""
-        banner = QFrame(self)
-        banner.setObjectName("migrationBanner")
-        banner.setStyleSheet(f"QFrame#migrationBanner {{ {_BANNER_STYLE['info']} }}")
-        layout = QHBoxLayout(banner)
-        layout.setContentsMargins(10, 6, 10, 6)
-        lines = [text("editor.migrated", self.lang, version=self.record.form_version)]
-        lines += [f"• {change.message(self.lang)}" for change in self.changes]
-        lines += ["", _migration_text("note", self.lang)]
-        self.migration_label = QLabel("\n".join(lines), banner)
-        self.migration_label.setObjectName("migrationText")
-        self.migration_label.setWordWrap(True)
-        self.migration_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.migration_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.migration_label.setStyleSheet("border: none; background: transparent;")
-        layout.addWidget(self.migration_label, 1)
-        self.migration_done_button = QPushButton(_migration_text("done", self.lang), banner)
-        self.migration_done_button.setObjectName("hideMigrationBanner")
-        self.migration_done_button.setAutoDefault(False)
-        self.migration_done_button.clicked.connect(self.acknowledge_changes)
-        layout.addWidget(self.migration_done_button, 0, Qt.AlignmentFlag.AlignTop)
-        banner.setVisible(bool(self.changes))
-        return banner
+    def _show_message(self, message: str, kind: str = "error", refusal: bool = False) -> None:
+        self._refusal_shown = refusal
+        self.message.setStyleSheet(BANNER_STYLE[kind])
+        self.message.setText(message)
+        self.message.setVisible(bool(message))
+
+    # The migration's changes -----------------------------------------------------------
 
     def acknowledge_changes(self) -> None:
         """The user has checked the migration's changes: forget them (on the cache worker),
@@ -225,62 +181,10 @@ class DraftEditor(QWidget):
         )
         self.migration_done_button.setEnabled(True)
         reason = _reason(error)
-        self._show_message(
-            fill(localized(_MIGRATION_TEXTS["done_failed"], self.lang), {"reason": reason})
-        )
+        self._show_message(fill(migration_text("done_failed", self.lang), {"reason": reason}))
         self.changesAcknowledged.emit(False)
 
-    def _build_footer(self) -> QWidget:
-        footer = QFrame(self)
-        footer.setObjectName("editorFooter")
-        footer.setFrameShape(QFrame.Shape.StyledPanel)
-        layout = QHBoxLayout(footer)
-        layout.setContentsMargins(12, 6, 12, 6)
-        self.problem_label = QLabel(footer)
-        self.problem_label.setObjectName("problemCount")
-        layout.addWidget(self.problem_label)
-        layout.addStretch(1)
-        self.save_label = QLabel(footer)
-        self.save_label.setObjectName("saveState")
-        self.save_label.setStyleSheet("color: #555555;")
-        layout.addWidget(self.save_label)
-        self.submit_button = QPushButton(text("editor.submit", self.lang), footer)
-        self.submit_button.setObjectName("submitButton")
-        self.submit_button.clicked.connect(self.submit)
-        layout.addWidget(self.submit_button)
-        return footer
-
-    def _banner(self, name: str, kind: str) -> QLabel:
-        banner = QLabel(self)
-        banner.setObjectName(name)
-        banner.setWordWrap(True)
-        banner.setTextFormat(Qt.TextFormat.PlainText)
-        banner.setMargin(8)
-        banner.setStyleSheet(_BANNER_STYLE[kind])
-        banner.hide()
-        return banner
-
-    def _show_message(self, message: str, kind: str = "error", refusal: bool = False) -> None:
-        self._refusal_shown = refusal
-        self.message.setStyleSheet(_BANNER_STYLE[kind])
-        self.message.setText(message)
-        self.message.setVisible(bool(message))
-
-    # Header and counts -----------------------------------------------------------------
-
-    def _update_patient(self, values: dict) -> None:
-        parts = []
-        for field in self.definition.fields():
-            if field.id == "patient_name" or field.type == "identity_number":
-                value = values.get(field.id)
-                if isinstance(value, str) and value.strip():
-                    parts.append(value.strip())
-        _set_text(
-            self.patient_label,
-            text("editor.patient", self.lang, patient=" · ".join(parts))
-            if parts
-            else text("editor.no_patient", self.lang),
-        )
+    # Counts ----------------------------------------------------------------------------
 
     def _issues_changed(self, _issues: list) -> None:
         count = self.form.error_count()

@@ -10,18 +10,16 @@ batch, each with its own event). Signing out and quitting are the AppShell's (ui
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSettings, Signal, Slot
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QMessageBox,
     QSplitter,
     QStackedWidget,
-    QToolBar,
     QWidget,
 )
 
@@ -29,9 +27,11 @@ from desktop_app.app import Services
 from desktop_app.config import APP_NAME
 from desktop_app.user_session import UserSession
 from ui.bridge import EventBridge
-from ui.draft_editor import DraftEditor, OpenedDraft
+from ui.draft_editor import DraftEditor
+from ui.draft_editor_host import DraftEditorHost
 from ui.lazy_page import LazyPage
 from ui.lock import SessionLocker
+from ui.main_actions import MainActions
 from ui.models.messages_model import DraftsModel, OutboxModel
 from ui.models.names import CatalogueNames
 from ui.models.receipts_model import ReceiptsModel
@@ -45,9 +45,6 @@ from ui.views.new_report_view import NewReportView
 from ui.views.outbox_view import RELOAD_DELAY_MS, OutboxView
 from ui.views.receipts_view import ReceiptsView
 from ui.views.reminders_view import RemindersView
-from ui.workers import run_on_cache
-
-log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "Cancer Registry Reporting"
 
@@ -72,8 +69,6 @@ class MainWindow(QMainWindow):
         self.services = services
         self.user = user
         self.session = user.session
-        self.editor: DraftEditor | None = None
-        self._opening: str | None = None  # the draft being read to open
         self._signing_out = False
         session = self.session
 
@@ -147,6 +142,10 @@ class MainWindow(QMainWindow):
         ):
             self.stack.addWidget(view)
 
+        self.editors = DraftEditorHost(user, settings, self.stack, self.navigation, self)
+        self.editors.opened.connect(self.draftOpened)
+        self.editors.submitted.connect(self._on_submitted)
+
         splitter = QSplitter()
         splitter.addWidget(self.navigation)
         splitter.addWidget(self.stack)
@@ -171,40 +170,19 @@ class MainWindow(QMainWindow):
         self.locker = SessionLocker(
             self, user, idle_minutes=settings.idle_lock_minutes, title=WINDOW_TITLE
         )
-        self._build_actions()
+        commands = MainActions(self, self.locker.lock_action)
+        self.send_now_action = commands.send_now
+        self.send_now_action.triggered.connect(self.send_now)
+        self.sign_out_action = commands.sign_out
+        self.sign_out_action.triggered.connect(self.sign_out)
+        self.quit_action = commands.quit
+        self.quit_action.triggered.connect(self.close)
 
         self._connect()
         self._load_initial_state()
         self._restore_geometry()
 
     # -- building -------------------------------------------------------------------------
-
-    def _build_actions(self) -> None:
-        self.send_now_action = QAction(self.tr("&Send now"), self)
-        self.send_now_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
-        self.send_now_action.setStatusTip(self.tr("Send the reports in the outbox now"))
-        self.send_now_action.triggered.connect(self.send_now)
-        self.sign_out_action = QAction(self.tr("Sign &out"), self)
-        self.sign_out_action.triggered.connect(self.sign_out)
-        self.quit_action = QAction(self.tr("&Quit"), self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.quit_action.triggered.connect(self.close)
-
-        menu = self.menuBar().addMenu(self.tr("&File"))
-        menu.addAction(self.send_now_action)
-        menu.addSeparator()
-        menu.addAction(self.locker.lock_action)
-        menu.addAction(self.sign_out_action)
-        menu.addAction(self.quit_action)
-
-        toolbar = QToolBar(self.tr("Main"))
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        toolbar.addAction(self.send_now_action)
-        toolbar.addAction(self.locker.lock_action)
-        toolbar.addAction(self.sign_out_action)
-        self.addToolBar(toolbar)
 
     def _connect(self) -> None:
         self.navigation.currentRowChanged.connect(self._show_page)
@@ -252,7 +230,7 @@ class MainWindow(QMainWindow):
     def _choose_first_page(self) -> None:
         self.drafts_reload.loaded.disconnect(self._choose_first_page)
         # Only if the user has not gone anywhere meanwhile.
-        untouched = self.editor is None and self._opening is None
+        untouched = self.editor is None and self.editors.opening is None
         on_first_page = self.navigation.currentRow() == self.NEW_REPORT
         if untouched and on_first_page and self.drafts_model.rowCount():
             self.navigation.setCurrentRow(self.DRAFTS)
@@ -274,81 +252,31 @@ class MainWindow(QMainWindow):
     def show_page(self, row: int) -> None:
         self.navigation.setCurrentRow(row)
 
+    @property
+    def editor(self) -> DraftEditor | None:
+        """The open draft's editor, if any (ui.draft_editor_host)."""
+        return self.editors.editor
+
+    @property
+    def _opening(self) -> str | None:
+        """The draft being read to be shown (ui.lock.locker reopens it after unlocking)."""
+        return self.editors.opening
+
     @Slot(str)
     def open_draft(self, message_id: str) -> None:
-        """Read the draft on the cache worker (it may be moved to a newer form version there,
-        behind the open page's last save), then show it; `draftOpened` once shown."""
-        self.close_editor()
-        self._opening = message_id
-        drafts = self.user.drafts
-        run_on_cache(
-            lambda: drafts.open_with_changes(message_id),
-            lambda opened: self._show_editor(message_id, opened),
-            lambda error: self._open_failed(message_id, error),
-            parent=self,
-        )
-
-    def _open_failed(self, message_id: str, exc: BaseException) -> None:
-        if self._opening != message_id:
-            return
-        self._opening = None
-        log.error("Opening a draft failed: %s", type(exc).__name__)
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            self.tr("Draft cannot be opened"),
-            getattr(exc, "message", None)
-            or self.tr("The draft cannot be opened ({0}).").format(type(exc).__name__),
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.setObjectName("draftOpenProblem")
-        box.finished.connect(box.deleteLater)
-        box.open()  # window-modal, without a nested event loop
-
-    def _show_editor(self, message_id: str, opened: OpenedDraft) -> None:
-        if self._opening != message_id:
-            return  # another draft was asked for meanwhile
-        self._opening = None
-        self.close_editor()
-        settings = self.services.settings
-        editor = DraftEditor(
-            self.user.drafts, opened, settings.language, settings.autosave_debounce_ms, self
-        )
-        editor.submitted.connect(self._on_submitted)
-        self.editor = editor
-        self.stack.addWidget(editor)
-        # No navigation entry is current while the form is open; choosing one leaves the form.
-        self.navigation.blockSignals(True)
-        self.navigation.setCurrentRow(-1)
-        self.navigation.blockSignals(False)
-        self.stack.setCurrentWidget(editor)
-        self.draftOpened.emit(message_id)
+        """Read the draft on the cache worker, then show it; `draftOpened` once shown."""
+        self.editors.open(message_id)
 
     def flush_editor(self) -> None:
         """Hand the open form's pending changes to the autosaver now (no wait)."""
-        if self.editor is not None:
-            try:
-                self.editor.flush()
-            except Exception:
-                log.exception("Saving the open draft failed")
+        self.editors.flush()
 
     def flush_editor_and_wait(self) -> None:
-        """Write the open form's pending changes and wait until they are on disk, in a local
-        event loop (closing, signing out, quitting: nothing typed may be lost)."""
-        if self.editor is not None:
-            try:
-                self.editor.flush_and_wait()
-            except Exception:
-                log.exception("Saving the open draft failed")
+        """Write the open form's pending changes and wait until they are on disk."""
+        self.editors.flush_and_wait()
 
     def close_editor(self) -> None:
-        self._opening = None
-        if self.editor is None:
-            return
-        self.flush_editor()
-        editor, self.editor = self.editor, None
-        self.stack.removeWidget(editor)
-        editor.deleteLater()
+        self.editors.close()
 
     _close_editor = close_editor  # the name ui.lock.locker knew first
 

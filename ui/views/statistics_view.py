@@ -6,7 +6,8 @@ Built the first time the page is opened (ui.lazy_page.LazyPage): importing it im
 The cached answer is read and parsed off the GUI thread; only one indicator's charts exist at a
 time (the one chosen in the list or on a card), so the page paints quickly however many
 indicators the registry sends. "Refresh" fetches now, beside the sync engine
-(ui.statistics.fetcher); the exports are written off the GUI thread too.
+(ui.statistics.fetcher); the exports are written off the GUI thread too
+(ui.statistics.export_actions).
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDir, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -34,12 +34,14 @@ from desktop_app.statistics.cached import CachedReport, load_cached_report
 from desktop_app.statistics.model import StatisticsReport
 from ui.statistics.cards import CardRow
 from ui.statistics.detail import IndicatorDetail
-from ui.statistics.exports import ExportFormat, default_file_name, write_export
+from ui.statistics.empty_page import EmptyStatisticsPage
+from ui.statistics.export_actions import ExportActions
+from ui.statistics.exports import ExportFormat
 from ui.statistics.fetcher import StatisticsFetcher
 from ui.statistics.formatting import QtWording
 from ui.statistics.indicator_list import IndicatorList, IndicatorListModel
 from ui.views.common import heading, hint, notice_label
-from ui.workers import run_in_background, run_on_cache
+from ui.workers import run_on_cache
 
 if TYPE_CHECKING:
     from desktop_app.app import Services
@@ -88,10 +90,13 @@ class StatisticsView(QWidget):
         self.refresh_button = QPushButton(self.tr("Re&fresh"))
         self.refresh_button.setToolTip(self.tr("Fetch the latest statistics from the registry"))
         self.refresh_button.clicked.connect(self.fetch_now)
-        self.csv_button = QPushButton(self.tr("Export &CSV…"))
-        self.csv_button.clicked.connect(lambda: self.ask_export(ExportFormat.CSV))
-        self.pdf_button = QPushButton(self.tr("Export &PDF…"))
-        self.pdf_button.clicked.connect(lambda: self.ask_export(ExportFormat.PDF))
+        self.exports = ExportActions(
+            self, names, self.wording.lang, lambda: (self.cached, self.registry)
+        )
+        self.exports.notice.connect(self.show_notice)
+        self.exports.exported.connect(self.exported)
+        self.csv_button = self.exports.csv_button
+        self.pdf_button = self.exports.pdf_button
 
         top = QHBoxLayout()
         top.addWidget(heading(self.tr("Statistics")))
@@ -108,7 +113,12 @@ class StatisticsView(QWidget):
         self.notice = notice_label()
 
         self.stack = QStackedWidget()
-        self.stack.addWidget(self._build_empty_page())
+        self.empty_page = EmptyStatisticsPage()
+        self.empty_title = self.empty_page.title
+        self.empty_text = self.empty_page.text
+        self.empty_refresh = self.empty_page.refresh_button
+        self.empty_refresh.clicked.connect(self.fetch_now)
+        self.stack.addWidget(self.empty_page)
         self.stack.addWidget(self._build_content_page())
 
         layout = QVBoxLayout(self)
@@ -124,39 +134,6 @@ class StatisticsView(QWidget):
         self.fetcher.finished.connect(self._fetch_finished)
 
     # -- building -------------------------------------------------------------------------
-
-    def _build_empty_page(self) -> QWidget:
-        page = QWidget()
-        box = QWidget()
-        box.setMaximumWidth(560)
-        self.empty_title = heading("")
-        self.empty_title.setObjectName("emptyTitle")
-        self.empty_text = hint()
-        self.empty_text.setObjectName("emptyText")
-        for label in (self.empty_title, self.empty_text):
-            label.setWordWrap(True)
-            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.empty_refresh = QPushButton(self.tr("Fetch statistics now"))
-        self.empty_refresh.clicked.connect(self.fetch_now)
-        button_row = QHBoxLayout()
-        button_row.addStretch()
-        button_row.addWidget(self.empty_refresh)
-        button_row.addStretch()
-        inner = QVBoxLayout(box)
-        inner.addWidget(self.empty_title)
-        inner.addWidget(self.empty_text)
-        inner.addLayout(button_row)
-        # No alignment flags around the wrapping labels: they would lose their height for
-        # width and overlap. Stretches centre the box instead.
-        row = QHBoxLayout()
-        row.addStretch()
-        row.addWidget(box, 3)
-        row.addStretch()
-        layout = QVBoxLayout(page)
-        layout.addStretch(1)
-        layout.addLayout(row)
-        layout.addStretch(2)
-        return page
 
     def _build_content_page(self) -> QWidget:
         page = QWidget()
@@ -256,10 +233,7 @@ class StatisticsView(QWidget):
             self.refresh()
 
     def _show_empty(self, title: str, text: str) -> None:
-        self.empty_title.setText(title)
-        self.empty_text.setText(text)
-        self.empty_text.setVisible(bool(text))
-        self.empty_refresh.setVisible(bool(text))
+        self.empty_page.show_reason(title, text)
         self.stack.setCurrentIndex(self.EMPTY)
         self.registry_box.blockSignals(True)
         self.registry_box.clear()
@@ -374,48 +348,8 @@ class StatisticsView(QWidget):
 
     def ask_export(self, kind: ExportFormat) -> None:
         """Ask where to save the current registry's statistics (window-modal file dialog)."""
-        report = self.cached.report if self.cached else None
-        if report is None or self.registry is None:
-            return
-        is_csv = kind is ExportFormat.CSV
-        dialog = QFileDialog(
-            self,
-            self.tr("Export statistics as CSV") if is_csv else self.tr("Export statistics as PDF"),
-            str(Path(QDir.homePath()) / default_file_name(report, self.registry, kind)),
-            self.tr("CSV files (*.csv)") if is_csv else self.tr("PDF files (*.pdf)"),
-        )
-        dialog.setObjectName("exportCsvDialog" if is_csv else "exportPdfDialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix(kind.value)
-        registry = self.registry
-        dialog.fileSelected.connect(lambda path: self.export(kind, Path(path), registry))
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()  # window-modal, without blocking the event loop
+        self.exports.ask(kind)
 
     def export(self, kind: ExportFormat, path: Path, registry: str | None = None) -> None:
         """Write the registry's statistics to `path` in the background."""
-        cached = self.cached
-        registry = registry or self.registry
-        if cached is None or registry is None:
-            return
-        # A wording of its own for the worker thread (its own QLocale), made here.
-        wording = QtWording(self.wording.lang)
-        name = self.names.registry(registry)
-        run_in_background(
-            lambda: write_export(kind, cached, registry, name, path, wording),
-            self._exported,
-            lambda error: self._export_failed(path, error),
-            parent=self,
-        )
-
-    def _exported(self, path: Path) -> None:
-        self.show_notice(self.tr("Statistics saved as {0}").format(path))
-        self.exported.emit(str(path))
-
-    def _export_failed(self, path: Path, error: BaseException) -> None:
-        log.error("Exporting statistics failed: %s", type(error).__name__)
-        self.show_notice(
-            self.tr(
-                "The statistics could not be saved as {0} ({1}). Choose another folder."
-            ).format(path, error)
-        )
+        self.exports.export(kind, path, registry)
