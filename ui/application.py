@@ -70,6 +70,8 @@ class AppShell:
         self.window.show()
 
     def _signed_out(self) -> None:
+        if self.window is not None and self.window.for_someone_else:
+            self.username = None  # the next clinician types their own name
         if self.window is not None:
             self.window.deleteLater()
             self.window = None

@@ -1,5 +1,6 @@
-"""The main window's commands, in its File menu and on its toolbar: Send now, Lock, Sign out and
-Quit. The window connects them to what they do; the Lock action is the SessionLocker's."""
+"""The main window's commands, in its File menu and on its toolbar: Send now, Lock, Change
+password, Sign out and Quit. The window connects them to what they do; the Lock action is the
+SessionLocker's."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ class MainActions(QObject):
         self.send_now = QAction(self.tr("&Send now"), window)
         self.send_now.setShortcut(QKeySequence("Ctrl+Shift+S"))
         self.send_now.setStatusTip(self.tr("Send the reports in the outbox now"))
+        self.change_password = QAction(self.tr("Change &password…"), window)
         self.sign_out = QAction(self.tr("Sign &out"), window)
         self.quit = QAction(self.tr("&Quit"), window)
         self.quit.setShortcut(QKeySequence.StandardKey.Quit)
@@ -22,6 +24,7 @@ class MainActions(QObject):
         menu.addAction(self.send_now)
         menu.addSeparator()
         menu.addAction(lock_action)
+        menu.addAction(self.change_password)
         menu.addAction(self.sign_out)
         menu.addAction(self.quit)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtCore import QByteArray, QSettings, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QListWidget,
@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.user = user
         self.session = user.session
         self._signing_out = False
+        self.for_someone_else = False  # set when the lock page signs out for another user
         session = self.session
 
         settings = services.settings
@@ -173,6 +174,8 @@ class MainWindow(QMainWindow):
         commands = MainActions(self, self.locker.lock_action)
         self.send_now_action = commands.send_now
         self.send_now_action.triggered.connect(self.send_now)
+        self.change_password_action = commands.change_password
+        self.change_password_action.triggered.connect(self.change_password)
         self.sign_out_action = commands.sign_out
         self.sign_out_action.triggered.connect(self.sign_out)
         self.quit_action = commands.quit
@@ -329,9 +332,19 @@ class MainWindow(QMainWindow):
     # -- leaving --------------------------------------------------------------------------
 
     @Slot()
-    def sign_out(self) -> None:
-        """Close the window and say so: the AppShell ends the session and signs out."""
+    def change_password(self) -> None:
+        from ui.change_password_dialog import ChangePasswordDialog
+
+        dialog = ChangePasswordDialog(self.user, self.services.api, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    @Slot()
+    def sign_out(self, *, for_someone_else: bool = False) -> None:
+        """Close the window and say so: the AppShell ends the session and signs out (and,
+        for someone else, leaves the sign-in's username empty)."""
         self._signing_out = True
+        self.for_someone_else = for_someone_else
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:

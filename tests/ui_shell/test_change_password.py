@@ -60,3 +60,15 @@ def sign_in_user_with(services: Services, password: str) -> UserSession:
     signed_in = sign_in(services, "demo", password)
     assert isinstance(signed_in, UserSession), signed_in
     return signed_in
+
+
+def test_change_password_is_in_the_file_menu(qtbot, services: Services, user: UserSession) -> None:
+    from ui.main_window import MainWindow
+
+    window = MainWindow(services, user)
+    qtbot.addWidget(window)
+    assert window.change_password_action in window.menuBar().actions()[0].menu().actions()
+    window.change_password_action.trigger()
+    dialog = window.findChild(ChangePasswordDialog)
+    assert dialog is not None and dialog.isVisible()
+    dialog.reject()

@@ -378,6 +378,8 @@ def test_sign_in_as_someone_else_ends_the_session(qtbot, shell, services, clock)
     assert user.ended and user.sync is None
     assert shell.window is None and not (shiboken6.isValid(window) and window.isVisible())
     assert shown(visible_texts()) == []
+    # The next clinician types their own name; the first one's is not offered.
+    assert shell.dialog.username_edit.text() == ""
     # The clinician's draft is still on this computer, for their next sign-in.
     again = sign_in(services, DEMO_USER, DEMO_PASSWORD)
     assert isinstance(again, UserSession)

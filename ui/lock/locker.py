@@ -59,7 +59,7 @@ class LockableWindow(Protocol):
 
     def close_editor(self) -> None: ...
     def open_draft(self, message_id: str) -> None: ...
-    def sign_out(self) -> None: ...
+    def sign_out(self, *, for_someone_else: bool = False) -> None: ...
 
 
 class SessionLocker(QObject):
@@ -344,7 +344,7 @@ class SessionLocker(QObject):
         log.info("Signing out from the lock page for another clinician")
         self.stop()
         window: Any = self.window
-        window.sign_out()
+        window.sign_out(for_someone_else=True)
 
 
 def _unit_words(unit: object) -> str:
