@@ -55,6 +55,20 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _audit(
+    session: Session,
+    action: str,
+    username: str | None,
+    unit_id: int | None,
+    address: str | None,
+    status: int,
+) -> None:
+    audit.record(
+        session,
+        [audit.entry(action, username=username, unit_id=unit_id, address=address, status=status)],
+    )
+
+
 def _check_not_throttled(
     session: Session, username: str, address: str | None, settings: ServerSettings
 ) -> None:
@@ -62,17 +76,7 @@ def _check_not_throttled(
     if not wait:
         return
     known = session.scalar(select(User.id).where(User.username == username)) is not None
-    audit.record(
-        session,
-        [
-            audit.entry(
-                audit.SIGN_IN_RATE_LIMITED,
-                username=username if known else None,
-                address=address,
-                status=429,
-            )
-        ],
-    )
+    _audit(session, audit.SIGN_IN_RATE_LIMITED, username if known else None, None, address, 429)
     session.commit()
     seconds = max(1, math.ceil(wait))
     raise HTTPException(
@@ -117,35 +121,15 @@ def sign_in(
     if user is None:
         known = session.scalar(select(User.id).where(User.username == body.username))
         throttle.record_failure(session, body.username, address, settings)
-        audit.record(
-            session,
-            [
-                audit.entry(
-                    audit.SIGN_IN_REFUSED,
-                    username=body.username if known else None,
-                    address=address,
-                    status=401,
-                )
-            ],
-        )
+        username = body.username if known else None
+        _audit(session, audit.SIGN_IN_REFUSED, username, None, address, 401)
         session.commit()
         log.info("Sign-in refused")  # no username: it may be a mistyped password
         raise _unauthorized(_WRONG)
     throttle.forget_user(session, body.username)
     issued = issue_tokens(session, user.id, settings.token_ttl, settings.refresh_token_ttl)
     answer = _token_answer(session, user, issued)
-    audit.record(
-        session,
-        [
-            audit.entry(
-                audit.SIGN_IN,
-                username=user.username,
-                unit_id=user.unit_id,
-                address=address,
-                status=200,
-            )
-        ],
-    )
+    _audit(session, audit.SIGN_IN, user.username, user.unit_id, address, 200)
     session.commit()
     log.info("User %s signed in", user.username)
     return answer
@@ -171,18 +155,7 @@ def refresh(
         session, body.refresh_token, settings.token_ttl, settings.refresh_token_ttl
     )
     if outcome == "reused" and user is not None:
-        audit.record(
-            session,
-            [
-                audit.entry(
-                    audit.REFRESH_REUSED,
-                    username=user.username,
-                    unit_id=user.unit_id,
-                    address=address,
-                    status=401,
-                )
-            ],
-        )
+        _audit(session, audit.REFRESH_REUSED, user.username, user.unit_id, address, 401)
         session.commit()
         log.warning("A used refresh token of %s came again; that sign-in is revoked", user.username)
         raise _unauthorized(_EXPIRED)
@@ -190,18 +163,7 @@ def refresh(
         session.rollback()
         raise _unauthorized(_EXPIRED)
     answer = _token_answer(session, user, issued)
-    audit.record(
-        session,
-        [
-            audit.entry(
-                audit.REFRESH,
-                username=user.username,
-                unit_id=user.unit_id,
-                address=address,
-                status=200,
-            )
-        ],
-    )
+    _audit(session, audit.REFRESH, user.username, user.unit_id, address, 200)
     session.commit()
     return answer
 
