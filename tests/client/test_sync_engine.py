@@ -13,7 +13,6 @@ import pytest
 
 from desktop_app.app import build_services
 from desktop_app.auth import Session, SessionService, TokenStore
-from desktop_app.config import Settings
 from desktop_app.events import (
     ConnectivityChanged,
     EventBus,
@@ -30,6 +29,7 @@ from desktop_app.sync.api_client import ApiClient
 from desktop_app.sync.engine import SyncEngine
 from desktop_app.user_session import UserSession
 from local_cache import Cache, MessageRecord, MessageState, Quarantine
+from tests.support.client_settings import settings_for_tests
 from tests.support.live_server import LiveServer
 
 from .conftest import Recorder, wait_for
@@ -374,16 +374,12 @@ def test_cancel_ends_the_pass_after_the_batch_in_flight(
 def test_user_session_send_now_retry_and_cancel(
     tmp_path: Path, server: LiveServer, queue_many: Callable[[int], list[str]]
 ) -> None:
-    settings = Settings(
-        server_url=server.url,
-        ca_bundle=str(server.ca_path),
-        data_dir=tmp_path / "services",
+    settings = settings_for_tests(
+        server,
+        tmp_path / "services",
         sync_interval_s=600.0,
         retry_interval_s=600.0,
         sync_batch_size=3,
-        allow_plaintext_keyring=True,  # the tests' file keyring
-        kdf_time_cost=1,
-        kdf_memory_kib=1024,
     )
     services = build_services(settings)
     user = None

@@ -16,9 +16,9 @@ from pypdf import PdfReader
 from PySide6.QtCore import Qt
 
 from desktop_app.app import Services, build_services
-from desktop_app.config import Settings
 from desktop_app.forms import example_values, generate_identity_number
 from local_cache import MessageState
+from tests.support.client_settings import settings_for_tests
 from tests.support.live_server import LiveServer
 from ui.application import AppShell
 from ui.draft_editor import DraftEditor
@@ -39,17 +39,12 @@ def launch(tmp_path: Path, server: LiveServer, qtbot) -> Iterator[Callable[[], A
     shells: list[AppShell] = []
 
     def start() -> AppShell:
-        settings = Settings(
-            server_url=server.url,
-            ca_bundle=str(server.ca_path),
-            data_dir=tmp_path / "client",
+        settings = settings_for_tests(
+            server,
+            tmp_path / "client",
             sync_interval_s=60.0,  # the timer pass stays out of the way ...
             retry_interval_s=0.3,  # ... but an offline client retries quickly by itself
             autosave_debounce_ms=50,
-            # A file keyring in a throwaway home; Argon2id at the lowest cost allowed.
-            allow_plaintext_keyring=True,
-            kdf_time_cost=1,
-            kdf_memory_kib=1024,
         )
         services: Services = build_services(settings)
         shell = AppShell(services, username="demo")

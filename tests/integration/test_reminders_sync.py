@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from desktop_app.app import Services, build_services
-from desktop_app.config import Settings
 from desktop_app.reminder_answers import record_answer
 from desktop_app.sign_in import sign_in
 from desktop_app.user_session import UserSession
@@ -27,6 +26,7 @@ from tests.server.reminder_support import (
     run_reminders,
     valid_values,
 )
+from tests.support.client_settings import settings_for_tests
 from tests.support.live_server import LiveServer
 
 EVENT_DATE = datetime.date(2026, 1, 15)
@@ -68,15 +68,8 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def services(server: LiveServer, tmp_path: Path) -> Iterator[Services]:
-    settings = Settings(
-        server_url=server.url,
-        ca_bundle=str(server.ca_path),
-        data_dir=tmp_path / "client",
-        retry_interval_s=0.2,
-        sync_interval_s=60.0,
-        allow_plaintext_keyring=True,  # the tests' file keyring
-        kdf_time_cost=1,
-        kdf_memory_kib=1024,
+    settings = settings_for_tests(
+        server, tmp_path / "client", retry_interval_s=0.2, sync_interval_s=60.0
     )
     built = build_services(settings)
     yield built

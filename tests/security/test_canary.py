@@ -32,6 +32,7 @@ from desktop_app.user_session import UserSession
 from local_cache import MessageState, open_cache
 from local_cache.crypto import EncryptingCodec, UserKeys, new_key
 from local_cache.user_cache import UserCache
+from tests.support.client_settings import settings_for_tests
 from tests.support.live_server import LiveServer
 from tests.support.sync_client_process import Zygote
 
@@ -81,16 +82,8 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
 
 
 def _settings(server: LiveServer, data_dir: Path) -> Settings:
-    return Settings(
-        server_url=server.url,
-        ca_bundle=str(server.ca_path),
-        data_dir=data_dir,
-        sync_interval_s=600.0,
-        retry_interval_s=0.2,
-        allow_plaintext_keyring=True,  # the test session's file keyring (searched below)
-        kdf_time_cost=1,
-        kdf_memory_kib=1024,
-    )
+    # The test session's file keyring is allowed here, and searched below.
+    return settings_for_tests(server, data_dir, sync_interval_s=600.0, retry_interval_s=0.2)
 
 
 def _wait(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from desktop_app.config import Settings
 from desktop_app.forms.examples import example_values
 from desktop_app.sign_in import sign_in
 from desktop_app.user_session import UserSession
+from tests.support.client_settings import settings_for_tests
 from tests.support.gui_thread_queries import cache_queries_on_gui_thread  # noqa: F401
 from tests.support.live_server import LiveServer
 
@@ -30,21 +31,10 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 def client_settings(server: LiveServer, data_dir: Path) -> Settings:
-    return Settings(
-        server_url=server.url,
-        ca_bundle=str(server.ca_path),
-        data_dir=data_dir,
-        # Quick retries keep offline tests short; the timer pass stays out of the way.
-        retry_interval_s=0.2,
-        sync_interval_s=60.0,
-        autosave_debounce_ms=50,
-        **TEST_SETTINGS,
+    # Quick retries keep offline tests short; the timer pass stays out of the way.
+    return settings_for_tests(
+        server, data_dir, retry_interval_s=0.2, sync_interval_s=60.0, autosave_debounce_ms=50
     )
-
-
-# The keyring is keyrings.alt's file in a throwaway home (tests/conftest.py); Argon2id runs
-# with the lowest cost the setting allows.
-TEST_SETTINGS = {"allow_plaintext_keyring": True, "kdf_time_cost": 1, "kdf_memory_kib": 1024}
 
 
 @pytest.fixture

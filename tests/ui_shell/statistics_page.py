@@ -12,6 +12,7 @@ from desktop_app.auth import Session
 from desktop_app.config import Settings
 from desktop_app.user_session import UserSession
 from local_cache.crypto import UserKeys, new_key
+from tests.support.client_settings import settings_for_tests
 from ui.main_window import MainWindow
 
 from .statistics_payload import UNIT
@@ -21,14 +22,7 @@ NOWHERE = "https://127.0.0.1:9"  # nothing listens there: the page must not need
 
 
 def offline_settings(data_dir: Path, language: str = "en") -> Settings:
-    return Settings(
-        server_url=NOWHERE,
-        data_dir=data_dir,
-        language=language,
-        allow_plaintext_keyring=True,
-        kdf_time_cost=1,
-        kdf_memory_kib=1024,
-    )
+    return settings_for_tests(None, data_dir, server_url=NOWHERE, language=language)
 
 
 def offline_session(services, username: str = "demo") -> Session:
