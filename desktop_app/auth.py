@@ -253,7 +253,13 @@ class SessionService:
             answer = self.api.sign_in(username, password)
         except AuthError as exc:
             raise SignInError("Wrong username or password.") from exc
-        except (NetworkError, ServerError) as exc:
+        except ServerError as exc:
+            if exc.status == 429:
+                # The server is there and says wait: never a way round its limit through
+                # this computer's offline check. Its sentence says how long.
+                raise SignInError(exc.message) from exc
+            return self._offline_sign_in(username, password, exc)
+        except NetworkError as exc:
             return self._offline_sign_in(username, password, exc)
         except ApiError as exc:
             raise SignInError(exc.message) from exc
@@ -263,7 +269,8 @@ class SessionService:
         """Forget the tokens here, and revoke them on the server when it answers quickly; a
         network that is down never keeps anyone from signing out."""
         saved = self.tokens.load(session.server_url, session.username)
-        if saved is not None and saved.access_token and not session.offline:
+        # Offline sessions too: they may have renewed the last online sign-in's tokens.
+        if saved is not None and saved.access_token:
             try:
                 self.api.sign_out(saved.access_token)
             except ApiError as exc:

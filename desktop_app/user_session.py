@@ -30,7 +30,14 @@ log = logging.getLogger(__name__)
 
 
 class UserSession:
-    def __init__(self, services: Services, session: Session, keys: UserKeys) -> None:
+    def __init__(
+        self,
+        services: Services,
+        session: Session,
+        keys: UserKeys,
+        *,
+        adopt_plain_rows: bool = False,
+    ) -> None:
         self.services = services
         self.session = session
         self.owner = session.username
@@ -41,9 +48,13 @@ class UserSession:
         self.sync: SyncEngine | None = None
         self._lock = threading.Lock()
         self._ended = False
-        moved = self.cache.encrypt_plain_rows()
-        if moved:
-            log.info("Encrypted %d record(s) kept in plain text by an earlier version", moved)
+        if adopt_plain_rows:
+            # Only when this user's keys are first made here: rows an earlier, unencrypted
+            # version wrote. Later a plain row is refused like any changed one, never adopted
+            # (another user of the PC could otherwise plant drafts or messages in this name).
+            moved = self.cache.encrypt_plain_rows()
+            if moved:
+                log.info("Encrypted %d record(s) kept in plain text by an earlier version", moved)
 
     # --- lock ------------------------------------------------------------------------------
 
@@ -62,6 +73,7 @@ class UserSession:
                 return
             self.autosaver.flush()
             self.codec.lock()
+            self.services.cache.user_keys.forget_recent()
         log.info("Session locked")
 
     def unlock(self, password: str) -> bool:
@@ -146,12 +158,15 @@ class UserSession:
             if self._ended:
                 return
             self._ended = True
-        self.stop_sync()
         try:
+            self.stop_sync()
             self.autosaver.flush()
         finally:
-            self.autosaver.close()
-            self.codec.forget()
+            try:
+                self.autosaver.close()
+            finally:
+                self.codec.forget()
+                self.services.cache.user_keys.forget_recent()
         log.info("Session ended")
 
 

@@ -85,7 +85,11 @@ def _private_file(path: Path) -> None:
     the same mode), and narrow an existing one."""
     try:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        os.chmod(path, 0o600)
+        # Also a folder and files an earlier version made with the default modes.
+        os.chmod(path.parent, 0o700)
+        for name in (path.name, path.name + "-wal", path.name + "-shm"):
+            if path.with_name(name).exists():
+                os.chmod(path.with_name(name), 0o600)
     except OSError as error:
         raise CacheError(
             f"The local data file {path} cannot be created ({error.strerror}). "

@@ -13,6 +13,7 @@ transaction); the per-message `mark_*` methods are the same code path for one me
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, up
 from local_cache.codec import PayloadCodec
 from local_cache.crypto import payload_context
 from local_cache.database import read_transaction, write_transaction
-from local_cache.errors import InvalidTransition, NotOwner
+from local_cache.errors import InvalidTransition, NotOwner, PayloadRefused
 from local_cache.message_records import (
     MessageRecord,
     MessageState,
@@ -49,6 +50,8 @@ __all__ = [
     "RetryLater",
     "ReturnToDraft",
 ]
+
+log = logging.getLogger(__name__)
 
 _UNSENT = (MessageState.QUEUED, MessageState.SENDING)
 
@@ -213,7 +216,7 @@ class MessageRepository(OutboxTransitions):
             query = query.where(t.c.state.in_([MessageState(s).value for s in states]))
         query = query.order_by(t.c.updated_at.desc(), t.c.created_at.desc(), t.c.id)
         with read_transaction(self._engine) as conn:
-            return [self._record(row, with_body=with_body) for row in conn.execute(query)]
+            return self._readable(conn.execute(query), with_body=with_body)
 
     def find_by_patient(
         self,
@@ -239,7 +242,7 @@ class MessageRepository(OutboxTransitions):
             query = query.where(t.c.state.in_([MessageState(s).value for s in states]))
         query = query.order_by(t.c.updated_at.desc(), t.c.created_at.desc(), t.c.id)
         with read_transaction(self._engine) as conn:
-            records = [self._record(row) for row in conn.execute(query)]
+            records = self._readable(conn.execute(query))
         # The hash narrows; the decrypted answer decides (a hash of another user's key never
         # matches, and a changed row is refused when decrypted).
         return [r for r in records if _without_spaces(r.values.get("patient_id")) == wanted]
@@ -288,6 +291,17 @@ class MessageRepository(OutboxTransitions):
 
     def _owner_for(self, owner: str | None) -> str:
         return owner_for(self._owner, owner)
+
+    def _readable(self, rows: Iterable[Row[Any]], *, with_body: bool = True) -> list[MessageRecord]:
+        """The records of `rows`, leaving out (and logging) any whose payload was changed on
+        disk: refused, never shown, and one bad row does not take the list down with it."""
+        records = []
+        for row in rows:
+            try:
+                records.append(self._record(row, with_body=with_body))
+            except PayloadRefused:
+                log.warning("Message %s left out: its stored payload was refused", row.id)
+        return records
 
     def _owned(self) -> tuple[Any, ...]:
         return () if self._owner is None else (t.c.owner == self._owner,)

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from local_cache.codec import PayloadCodec
 from local_cache.crypto import payload_context
 from local_cache.database import read_transaction, write_transaction
-from local_cache.errors import InvalidTransition, NotOwner
+from local_cache.errors import InvalidTransition, NotOwner, PayloadRefused
 from local_cache.message_records import (
     OUTCOME_ACTIONS,
     MessageRecord,
@@ -33,6 +33,12 @@ from local_cache.schema import utc_now
 
 # SQLite's default limit on bound parameters is 999 before 3.32; stay well below it.
 IN_CHUNK = 500
+
+# Why a queued message was set aside without being sent (shown in the outbox).
+TAMPERED_BODY = (
+    "The stored copy of this report was changed outside the application, so it is not sent. "
+    "Make the report again, and tell your IT department."
+)
 
 
 class OutboxTransitions:
@@ -111,17 +117,27 @@ class OutboxTransitions:
             ).all()
             if not rows:
                 return []
-            # Decoded inside the transaction: a body that cannot be read leaves nothing claimed.
-            claimed = [
-                OutgoingMessage(
-                    row.id,
-                    row.idempotency_key,
-                    self._codec.decode(
+            claimed: list[OutgoingMessage] = []
+            for row in rows:
+                try:
+                    body = self._codec.decode(
                         row.body_blob, payload_context("messages.body", owner, row.id)
-                    ),
-                )
-                for row in rows
-            ]
+                    )
+                except PayloadRefused:
+                    # Changed on disk (or planted): never sent, kept for the user to see why.
+                    conn.execute(
+                        update(t)
+                        .where(t.c.id == row.id)
+                        .values(
+                            state=MessageState.REJECTED.value,
+                            last_error=TAMPERED_BODY,
+                            updated_at=utc_now(),
+                        )
+                    )
+                    continue
+                claimed.append(OutgoingMessage(row.id, row.idempotency_key, body))
+            if not claimed:
+                return []
             conn.execute(
                 update(t)
                 .where(t.c.id.in_([m.id for m in claimed]))

@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from local_cache.codec import JsonPayloadCodec, PayloadCodec
 from local_cache.crypto import payload_context
 from local_cache.database import read_transaction, write_transaction
+from local_cache.errors import PayloadRefused
 from local_cache.owned import check_binding, owner_for
 from local_cache.schema import messages as m
 from local_cache.schema import receipts as t
@@ -192,10 +193,13 @@ class ReceiptRepository:
     def _record(self, row: Row[Any], *, body_for: str | None) -> ReceiptRecord:
         body = None
         if row.local_body_blob is not None and (body_for is None or row.local_owner == body_for):
-            body = self._codec.decode(
-                row.local_body_blob,
-                payload_context("messages.body", row.local_owner, row.message_id),
-            )
+            try:
+                body = self._codec.decode(
+                    row.local_body_blob,
+                    payload_context("messages.body", row.local_owner, row.message_id),
+                )
+            except PayloadRefused:
+                body = None  # changed on disk: the receipt shows no copy rather than a false one
         return _plain(row, local_owner=row.local_owner, local_body=body)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from local_cache.codec import PayloadCodec
 from local_cache.crypto import payload_context
 from local_cache.database import read_transaction, write_transaction
+from local_cache.errors import PayloadRefused
 from local_cache.owned import check_binding, owner_for
 from local_cache.schema import reminder_answers as t
 from local_cache.schema import utc_now
@@ -74,7 +75,7 @@ class ReminderAnswerRepository:
             .order_by(t.c.created_at, t.c.reminder_id)
         )
         with read_transaction(self._engine) as conn:
-            return [self._answer(row) for row in conn.execute(query)]
+            return self._readable(conn.execute(query))
 
     def refused(self, owner: str | None) -> list[ReminderAnswer]:
         """The owner's answers the server refused (last_error says why), newest first."""
@@ -88,7 +89,7 @@ class ReminderAnswerRepository:
             .order_by(t.c.created_at.desc(), t.c.reminder_id)
         )
         with read_transaction(self._engine) as conn:
-            return [self._answer(row) for row in conn.execute(query)]
+            return self._readable(conn.execute(query))
 
     def answered_ids(self, owner: str | None) -> set[str]:
         """Reminders the owner has answered on this computer (sent or waiting to be sent): the
@@ -124,6 +125,16 @@ class ReminderAnswerRepository:
     def _get(self, conn, owner: str, reminder_id: str) -> ReminderAnswer:  # type: ignore[no-untyped-def]
         query = select(t).where(t.c.owner == owner, t.c.reminder_id == reminder_id)
         return self._answer(conn.execute(query).one())
+
+    def _readable(self, rows) -> list[ReminderAnswer]:  # type: ignore[no-untyped-def]
+        """The answers of `rows`, leaving out any whose reason was changed on disk."""
+        answers = []
+        for row in rows:
+            try:
+                answers.append(self._answer(row))
+            except PayloadRefused:
+                continue
+        return answers
 
     def _answer(self, row) -> ReminderAnswer:  # type: ignore[no-untyped-def]
         return ReminderAnswer(

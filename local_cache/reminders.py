@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from local_cache.codec import PayloadCodec
 from local_cache.crypto import payload_context
 from local_cache.database import read_transaction, write_transaction
+from local_cache.errors import PayloadRefused
 from local_cache.owned import check_binding, owner_for
 from local_cache.schema import reminder_fetches, reminders
 
@@ -61,10 +62,15 @@ class ReminderRepository:
         with read_transaction(self._engine) as conn:
             rows = conn.execute(query).all()
             fetched_at = conn.execute(fetched).scalar_one_or_none()
-        items = [
-            self._codec.decode(
-                row.payload_blob, payload_context("reminders.payload", owner, row.reminder_id)
-            )
-            for row in rows
-        ]
+        items = []
+        for row in rows:
+            try:
+                items.append(
+                    self._codec.decode(
+                        row.payload_blob,
+                        payload_context("reminders.payload", owner, row.reminder_id),
+                    )
+                )
+            except PayloadRefused:  # changed on disk: refused, never shown; fetched again
+                continue
         return items, fetched_at

@@ -12,6 +12,7 @@ from local_cache.cache import Cache
 from local_cache.codec import JsonPayloadCodec
 from local_cache.crypto import EncryptingCodec, UserKeys, is_encrypted, payload_context
 from local_cache.database import write_transaction
+from local_cache.errors import PayloadRefused
 from local_cache.message_records import MessageState
 from local_cache.messages import MessageRepository
 from local_cache.receipts import ReceiptRepository
@@ -112,13 +113,16 @@ class UserCache:
             conn.execute(delete(r).where(r.c.owner == self.owner))
             rows = conn.execute(select(m.c.id, m.c.body_blob).where(m.c.owner == self.owner)).all()
             for row in rows:
-                body = (
-                    self.codec.decode(
-                        row.body_blob, payload_context("messages.body", self.owner, row.id)
+                try:
+                    body = (
+                        self.codec.decode(
+                            row.body_blob, payload_context("messages.body", self.owner, row.id)
+                        )
+                        if row.body_blob is not None
+                        else {}
                     )
-                    if row.body_blob is not None
-                    else {}
-                )
+                except PayloadRefused:
+                    continue  # changed on disk: refused when it is claimed, never sent
                 values = dict(body.get("values") or {})
                 conn.execute(
                     update(m)

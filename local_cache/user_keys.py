@@ -99,11 +99,24 @@ class UserKeyRepository:
             kept = self._recent.pop((server_url, username), None)
         if kept is not None and kept[0] == fingerprint and time.monotonic() - kept[1] < 10:
             return kept[2]
+        return self._unlock(server_url, username, password)
+
+    def check(self, server_url: str, username: str, password: str) -> bool:
+        """The offline sign-in check: the password opens the keys. The opened keys are kept
+        a few seconds for the session opened right after (unlock() takes them once), so
+        Argon2id runs once per sign-in; forget_recent() drops them sooner."""
+        server_url = _key(server_url)
         result = self._unlock(server_url, username, password)
-        if result.outcome is Unlock.OPENED:
-            with self._recent_lock:
-                self._recent[(server_url, username)] = (fingerprint, time.monotonic(), result)
-        return result
+        if result.outcome is not Unlock.OPENED:
+            return False
+        fingerprint = hashlib.sha256(password.encode("utf-8")).digest()
+        with self._recent_lock:
+            self._recent[(server_url, username)] = (fingerprint, time.monotonic(), result)
+        return True
+
+    def forget_recent(self) -> None:
+        with self._recent_lock:
+            self._recent.clear()
 
     def _unlock(self, server_url: str, username: str, password: str) -> UnlockResult:
         query = select(t).where(t.c.server_url == server_url, t.c.username == username)

@@ -13,13 +13,13 @@ import hmac
 import json
 import secrets
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from local_cache.database import read_transaction, write_transaction
 from local_cache.schema import local_users as t
 from local_cache.schema import utc_now
-from local_cache.user_keys import Unlock, UserKeyRepository
+from local_cache.user_keys import UserKeyRepository
 
 # OWASP's recommended minimum for scrypt (128 MiB, about a quarter second): the cache file of a
 # shared PC may be copied and attacked offline.
@@ -81,6 +81,15 @@ class LocalUserRepository:
         with write_transaction(self._engine) as conn:
             conn.execute(upsert)
 
+    def drop_verifier(self, server_url: str, username: str) -> None:
+        """Forget the scrypt verifier once the user's sealed keys exist (they are the check)."""
+        with write_transaction(self._engine) as conn:
+            conn.execute(
+                update(t)
+                .where(t.c.server_url == _key(server_url), t.c.username == username)
+                .values(salt=b"", verifier=b"")
+            )
+
     def verify(self, server_url: str, username: str, password: str) -> dict | None:
         """The remembered profile if the password matches, else None (also for unknown users)."""
         query = select(t).where(t.c.server_url == _key(server_url), t.c.username == username)
@@ -89,8 +98,8 @@ class LocalUserRepository:
         if row is None:
             return None
         if self._keys is not None and self._keys.exists(server_url, username):
-            opened = self._keys.unlock(server_url, username, password)
-            return json.loads(row.profile_json) if opened.outcome is Unlock.OPENED else None
+            opened = self._keys.check(server_url, username, password)
+            return json.loads(row.profile_json) if opened else None
         if not row.verifier:
             return None
         candidate = _scrypt(password, row.salt, row.scrypt_n, row.scrypt_r, row.scrypt_p)

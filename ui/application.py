@@ -82,9 +82,11 @@ class AppShell:
         sessions = self.services.sessions
 
         def end() -> None:
-            user.end()
-            sessions.sign_out(user.session)
-            log.info("Signed out")
+            try:
+                user.end()
+            finally:  # the tokens go even when writing the last edit failed
+                sessions.sign_out(user.session)
+                log.info("Signed out")
 
         run_on_cache(end, lambda _none: self.start(), self._sign_out_failed)
 
@@ -102,6 +104,12 @@ class AppShell:
                 call_on_cache(user.end, timeout_ms=15_000)
             except Exception:
                 log.exception("Ending the session failed")
+            # Quitting a shared PC's app is leaving it: no token of this clinician stays in
+            # the OS account's keyring for the next person (the revoke waits 3 s at most).
+            try:
+                call_on_cache(lambda: self.services.sessions.sign_out(user.session))
+            except Exception:
+                log.exception("Signing out at quit failed")
         wait_for_background_work()
 
     def _quit(self) -> None:

@@ -140,6 +140,13 @@ class ApiClient:
         )
         if response.status_code == 401:
             raise AuthError("Wrong username or password.", status=401)
+        if response.status_code == 429:
+            # Too many failed attempts: the server's sentence says how long to wait.
+            raise ServerError(
+                detail_of(response),
+                status=429,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
         return self._json(self._check(response))
 
     def refresh(self, refresh_token: str) -> dict:

@@ -197,3 +197,22 @@ def _wal(path: Path) -> bytes:
 def test_the_cache_file_is_private(file: Cache) -> None:
     assert file.path.stat().st_mode & 0o777 == 0o600
     assert file.path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_an_earlier_version_s_open_folder_and_files_are_narrowed(tmp_path: Path) -> None:
+    folder = tmp_path / "old"
+    folder.mkdir(mode=0o755)
+    path = folder / "cache.sqlite3"
+    open_cache(path).close()
+    for name in ("cache.sqlite3", "cache.sqlite3-wal", "cache.sqlite3-shm"):
+        (folder / name).touch()
+        (folder / name).chmod(0o644)
+    folder.chmod(0o755)
+
+    cache = open_cache(path)
+    try:
+        assert folder.stat().st_mode & 0o777 == 0o700
+        for name in ("cache.sqlite3", "cache.sqlite3-wal", "cache.sqlite3-shm"):
+            assert (folder / name).stat().st_mode & 0o777 == 0o600, name
+    finally:
+        cache.close()

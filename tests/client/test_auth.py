@@ -74,3 +74,20 @@ def test_empty_credentials_are_refused_before_the_network(cache: Cache) -> None:
         sessions = SessionService(api, cache.users, TokenStore(), "https://127.0.0.1:9")
         with pytest.raises(SignInError, match="Enter your username and password"):
             sessions.sign_in("  ", "x")
+
+
+def test_a_throttled_sign_in_is_refused_with_the_wait_never_taken_offline(
+    sessions: SessionService, server: LiveServer
+) -> None:
+    sessions.sign_in(*DEMO_USER)  # this computer could now check the password offline
+    messages = []
+    for _ in range(12):
+        with pytest.raises(SignInError) as caught:
+            sessions.sign_in("demo", "not-the-password")
+        messages.append(caught.value.message)
+        if "wait" in caught.value.message.lower():
+            break
+    assert "wait" in messages[-1].lower(), messages  # the server's 429 sentence
+    # Even the right password is answered by the server's wait, not by the offline check.
+    with pytest.raises(SignInError, match=r"(?i)wait"):
+        sessions.sign_in(*DEMO_USER)
