@@ -114,12 +114,15 @@ class Token(Base):
 
 
 class SignInThrottle(Base):
-    """Failed sign-ins counted per username and per client address (registry_server.throttle).
-    In the database, so every server process on one PostgreSQL database sees the same count."""
+    """Sign-in attempts counted per username, per username and client address, and per client
+    address (registry_server.throttle). In the database, so every server process on one
+    PostgreSQL database sees the same count."""
 
     __tablename__ = "sign_in_throttle"
 
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # user:<name>, address:<ip>
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # see throttle.py
+    # Attempts counted and when the last was (named when only failures counted; a success
+    # takes its own count back, throttle.succeeded).
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

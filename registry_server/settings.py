@@ -31,13 +31,17 @@ class ServerSettings:
     # which lives `refresh_token_ttl` and is replaced at each use.
     token_ttl: timedelta = timedelta(minutes=15)
     refresh_token_ttl: timedelta = timedelta(hours=12)
-    # Sign-in throttling (registry_server.throttle): after this many failed sign-ins in a row
-    # for one username, or from one client address (higher: a ward's PCs may share one
-    # address behind the hospital's NAT), each further attempt waits `sign_in_delay_s`,
-    # doubling per failure up to `sign_in_max_delay_s`. Short enough that an attacker cannot
-    # lock a clinician out for long. Counts are forgotten after `sign_in_forget_s` without a
-    # failure.
+    # Sign-in throttling (registry_server.throttle, which explains the trade-off): after
+    # `sign_in_user_failures` attempts for one username from one client address, or
+    # `sign_in_user_total_failures` for one username from all addresses together (a
+    # distributed guess), or `sign_in_address_failures` from one address for any usernames
+    # (higher: a ward's PCs may share one address behind the hospital's NAT), each further
+    # attempt waits `sign_in_delay_s`, doubling per failure up to `sign_in_max_delay_s`. A
+    # stranger's wrong attempts thus hold up the username on the stranger's address only; a
+    # success forgets the username's counts. Counts are forgotten after `sign_in_forget_s`
+    # without an attempt.
     sign_in_user_failures: int = 5
+    sign_in_user_total_failures: int = 50
     sign_in_address_failures: int = 30
     sign_in_delay_s: float = 5.0
     sign_in_max_delay_s: float = 300.0
@@ -87,6 +91,7 @@ class ServerSettings:
             "max_batch_bytes",
             "statistics_min_cell",
             "sign_in_user_failures",
+            "sign_in_user_total_failures",
             "sign_in_address_failures",
             "sign_in_delay_s",
             "sign_in_max_delay_s",

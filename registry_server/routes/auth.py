@@ -69,16 +69,18 @@ def _audit(
     )
 
 
-def _check_not_throttled(
+def _count_attempt(
     session: Session, username: str, address: str | None, settings: ServerSettings
-) -> None:
-    wait = throttle.seconds_to_wait(session, username, address, settings)
-    if not wait:
-        return
+) -> throttle.Attempt:
+    """Count this attempt (committed) before the password is checked, or refuse it with 429:
+    counting first is what stops parallel guesses from all passing before any is counted."""
+    attempt = throttle.count_attempt(session, username, address, settings)
+    if not attempt.wait:
+        return attempt
     known = session.scalar(select(User.id).where(User.username == username)) is not None
     _audit(session, audit.SIGN_IN_RATE_LIMITED, username if known else None, None, address, 429)
     session.commit()
-    seconds = max(1, math.ceil(wait))
+    seconds = max(1, math.ceil(attempt.wait))
     raise HTTPException(
         429,
         f"Too many failed sign-in attempts; wait {seconds} seconds, then try again. If you "
@@ -116,17 +118,16 @@ def sign_in(
     request: Request, body: TokenRequest, session: SessionDep, settings: SettingsDep
 ) -> dict:
     address = _address(request)
-    _check_not_throttled(session, body.username, address, settings)
+    attempt = _count_attempt(session, body.username, address, settings)
     user = authenticate(session, body.username, body.password)
     if user is None:
         known = session.scalar(select(User.id).where(User.username == body.username))
-        throttle.record_failure(session, body.username, address, settings)
         username = body.username if known else None
         _audit(session, audit.SIGN_IN_REFUSED, username, None, address, 401)
         session.commit()
         log.info("Sign-in refused")  # no username: it may be a mistyped password
         raise _unauthorized(_WRONG)
-    throttle.forget_user(session, body.username)
+    throttle.succeeded(session, attempt)
     issued = issue_tokens(session, user.id, settings.token_ttl, settings.refresh_token_ttl)
     answer = _token_answer(session, user, issued)
     _audit(session, audit.SIGN_IN, user.username, user.unit_id, address, 200)
@@ -203,11 +204,9 @@ def change_password(
 ) -> Response:
     """Change the signed-in user's password; the user's other sign-ins are revoked (this
     one stays signed in). Wrong current passwords count as failed sign-ins."""
-    address = principal.address
-    _check_not_throttled(session, principal.username, address, settings)
+    attempt = _count_attempt(session, principal.username, principal.address, settings)
     user = session.get_one(User, principal.user_id)
     if not verify_password(body.current_password, user.password_hash):
-        throttle.record_failure(session, principal.username, address, settings)
         audit.record(
             session,
             [audit.entry(audit.PASSWORD_CHANGE_REFUSED, principal=principal, status=403)],
@@ -216,14 +215,15 @@ def change_password(
         raise HTTPException(
             403, "The current password is not right; type it again to change your password."
         )
+    throttle.succeeded(session, attempt)
     if len(body.new_password) < settings.min_password_length:
+        session.commit()  # the right current password: its count taken back
         raise HTTPException(
             422,
             f"The new password is too short; choose one of at least "
             f"{settings.min_password_length} characters.",
         )
     set_password(session, user, body.new_password)
-    throttle.forget_user(session, principal.username)
     revoke_other_sign_ins(session, user.id, keep=principal.sign_in)
     audit.record(session, [audit.entry(audit.PASSWORD_CHANGED, principal=principal, status=204)])
     session.commit()
