@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,8 @@ from registry_server.submissions import (
 from registry_server.tokens import Principal
 
 log = logging.getLogger(__name__)
+
+_ECHOABLE = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
 def _result(key: str | None, status: int, receipt: dict | None = None) -> dict[str, Any]:
@@ -135,7 +138,9 @@ def submit_batch(
     checked: list[_Item] = []
     for index, item in enumerate(items):
         raw_key = item.get("idempotency_key")
-        echo = raw_key if isinstance(raw_key, str) else None
+        # Echoed so the client can match the result, but only what could be a key: a lone
+        # surrogate could not even be written into the answer, a NUL has no business there.
+        echo = raw_key if isinstance(raw_key, str) and _ECHOABLE.fullmatch(raw_key) else None
         message = item.get("message")
         try:
             # The order of POST /messages: body size, then key, then the body's shape.

@@ -63,6 +63,13 @@ def test_lone_surrogates(http: httpx.Client) -> None:
     batch = _message_raw({"items": [item]}, SURROGATE='"\\ud800"')
     response = http.post("/api/v1/messages/batch", content=batch, headers={**headers, **JSON})
     assert response.status_code == 200 and response.json()["results"][0]["status"] == 422
+    # A key that is no key is never echoed back (a lone surrogate cannot even be encoded).
+    for bad_key in ('"\\ud800"', '"abc\\u0000"'):
+        raw = b'{"items": [{"idempotency_key": ' + bad_key.encode() + b', "message": {}}]}'
+        response = http.post("/api/v1/messages/batch", content=raw, headers={**headers, **JSON})
+        assert response.status_code == 200, response.text
+        [result] = response.json()["results"]
+        assert (result["status"], result["idempotency_key"]) == (400, None)
     sign = b'{"username": "\\ud800", "password": "\\udc00"}'
     _refused(http.post("/api/v1/auth/token", content=sign, headers=JSON), 422)
     _refused(http.post("/api/v1/auth/token", content=b'{"\\ud800": 1}', headers=JSON), 422)
