@@ -13,7 +13,9 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLayout,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
@@ -51,6 +53,7 @@ class ChangePasswordDialog(QDialog):
         intro.setWordWrap(True)
         self.message_label = QLabel()
         self.message_label.setObjectName("changePasswordMessage")
+        self.message_label.setStyleSheet("color: #b00020;")  # only problems are said here
         self.message_label.setWordWrap(True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(
@@ -60,6 +63,10 @@ class ChangePasswordDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
+        # Never smaller than its contents: a long refusal must push the dialog taller, not
+        # squash the password fields.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        intro.setMinimumWidth(440)  # the layout sets the dialog's minimum from its contents
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.message_label)
@@ -73,6 +80,7 @@ class ChangePasswordDialog(QDialog):
 
     def _say(self, text: str) -> None:
         self.message_label.setText(text)
+        self.adjustSize()
 
     def _change(self) -> None:
         if self._busy:
@@ -90,7 +98,7 @@ class ChangePasswordDialog(QDialog):
             self._say(self.tr("The new password must differ from the current one."))
             return
         self._set_busy(True)
-        self._say(self.tr("Changing your password…"))
+        self._say("")
         session = self._user.session
 
         def on_server() -> None:
@@ -112,6 +120,19 @@ class ChangePasswordDialog(QDialog):
     def _done(self) -> None:
         log.info("Password changed")
         self._set_busy(False)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            self.tr("Password changed"),
+            self.tr(
+                "Your password is changed. Use the new one from now on, also on this "
+                "computer without a connection."
+            ),
+            QMessageBox.StandardButton.Ok,
+            self.parentWidget(),
+        )
+        box.setObjectName("passwordChanged")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
         self.accept()
 
     def _server_failed(self, error: BaseException) -> None:

@@ -83,6 +83,7 @@ class DraftEditorHost(QObject):
         )
         editor.submitted.connect(self.submitted)
         self.editor = editor
+        editor.setAutoFillBackground(True)  # as the other pages (ui.main_window)
         self.stack.addWidget(editor)
         # No navigation entry is current while the form is open; choosing one leaves the form.
         self.navigation.blockSignals(True)

@@ -141,6 +141,9 @@ class MainWindow(QMainWindow):
             self.reminders_view,
             self.statistics_page,
         ):
+            # Each page paints its own background: on X11 a transparent page showed the
+            # stale pixels of the page shown before it (issue 11's "pages drawn through").
+            view.setAutoFillBackground(True)
             self.stack.addWidget(view)
 
         self.editors = DraftEditorHost(user, settings, self.stack, self.navigation, self)

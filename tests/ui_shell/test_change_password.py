@@ -27,19 +27,21 @@ def test_changing_the_password_keeps_the_drafts_under_the_new_one(
     draft = user.drafts.new_draft("breast", "assessment", {"patient_name": "Kari Testdata"})
     dialog = ChangePasswordDialog(user, services.api)
     qtbot.addWidget(dialog)
+    dialog.show()
+    field_height = dialog.new_edit.sizeHint().height()
 
     _fill(dialog, "demo", NEW, "a different repetition")
     assert "differ" in dialog.message_label.text()
-    _fill(dialog, "not the password", NEW, NEW)  # the server's sentence for a wrong one
-    qtbot.waitUntil(
-        lambda: (
-            dialog.current_edit.isEnabled()
-            and dialog.message_label.text() != "Changing your password…"
-        ),
-        timeout=10_000,
-    )
-    assert dialog.result() != dialog.DialogCode.Accepted
-    assert dialog.message_label.text()
+    for current, new in (("not the password", NEW), ("demo", "short")):
+        _fill(dialog, current, new, new)  # the server's sentences: wrong current, too short
+        qtbot.waitUntil(
+            lambda: dialog.current_edit.isEnabled() and bool(dialog.message_label.text()),
+            timeout=10_000,
+        )
+        assert dialog.result() != dialog.DialogCode.Accepted
+        # A long sentence makes the dialog taller; the fields keep their height.
+        assert dialog.new_edit.height() >= field_height, dialog.message_label.text()
+    assert "10" in dialog.message_label.text()  # says how long a password must be
 
     with qtbot.waitSignal(dialog.accepted, timeout=10_000):
         _fill(dialog, "demo", NEW, NEW)

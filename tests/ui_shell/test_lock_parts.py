@@ -136,11 +136,13 @@ def test_lock_page_counts_a_wait_down_then_frees_the_button(qtbot, clock) -> Non
     page.refuse(lambda: max(0.0, until - clock.now))
     assert page.password_edit.text() == ""
     assert "try again in 5 s" in page.message_label.text()
-    qtbot.keyClicks(page.password_edit, "again")
-    assert not page.unlock_button.isEnabled()
+    qtbot.keyClicks(page.password_edit, "again")  # nothing typed during the wait is kept
+    assert page.password_edit.text() == "" and not page.unlock_button.isEnabled()
     clock.advance(5)
-    qtbot.waitUntil(page.unlock_button.isEnabled, timeout=2000)
+    qtbot.waitUntil(lambda: not page.password_edit.isReadOnly(), timeout=2000)
     assert page.message_label.text() == "Wrong password. The session stays locked."
+    qtbot.keyClicks(page.password_edit, "again")
+    assert page.unlock_button.isEnabled()
 
 
 @pytest.fixture

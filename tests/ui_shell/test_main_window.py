@@ -163,6 +163,10 @@ def test_new_report_creates_a_draft_and_opens_the_form(qtbot, window, user) -> N
 
     window.show_page(MainWindow.DRAFTS)
     qtbot.waitUntil(lambda: window.drafts_model.rowCount() == 1, timeout=5000)
+    # Every page, the form's included, paints its own background: on X11 a transparent page
+    # let the page shown before it show through (only visible on a real display).
+    pages = [window.stack.widget(i) for i in range(window.stack.count())]
+    assert window.editor in pages and all(page.autoFillBackground() for page in pages)
 
 
 def test_the_first_page_is_drafts_once_they_are_read(qtbot, services, user) -> None:

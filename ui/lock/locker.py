@@ -244,7 +244,8 @@ class SessionLocker(QObject):
         for action in self._disabled:
             action.setEnabled(False)
         self._title_before = window.windowTitle()
-        window.setWindowTitle(self.tr("{0} — locked").format(self.title))
+        # Ending with the application's name, which Qt would otherwise append once more.
+        window.setWindowTitle(self.tr("Locked — {0}").format(self.title))
         self.page.reset(self._reason_text())
         window.activateWindow()
 

@@ -65,7 +65,8 @@ class LockPage(QWidget):
         self.message_label.setObjectName("lockMessage")
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet(ERROR_STYLE)
-        self.message_label.hide()
+        # Room for two lines kept always: the box does not jump as messages come and go.
+        self.message_label.setMinimumHeight(2 * self.message_label.fontMetrics().lineSpacing())
 
         form = QFormLayout()
         form.addRow(self.tr("Signed in:"), self.user_label)
@@ -136,17 +137,14 @@ class LockPage(QWidget):
     def set_busy(self, busy: bool) -> None:
         """While the password is being checked (off the GUI thread)."""
         self._busy = busy
-        self.password_edit.setReadOnly(busy)
         if busy:
             self.message_label.setStyleSheet("")
             self.message_label.setText(self.tr("Checking the password…"))
-            self.message_label.show()
         self._update_buttons()
 
     def show_message(self, text: str) -> None:
         self.message_label.setStyleSheet(ERROR_STYLE)
         self.message_label.setText(text)
-        self.message_label.setVisible(bool(text))
 
     def refuse(self, remaining: Callable[[], float]) -> None:
         """A wrong password: say so; with a wait, count it down before the next try."""
@@ -189,5 +187,7 @@ class LockPage(QWidget):
     @Slot()
     def _update_buttons(self, *_args: object) -> None:
         free = not self._busy and self._remaining is None
+        # Nothing typed during a wait or a check: it would be lost or glued to the next try.
+        self.password_edit.setReadOnly(not free)
         self.unlock_button.setEnabled(free and bool(self.password_edit.text()))
         self.switch_button.setEnabled(not self._busy)
