@@ -11,7 +11,9 @@ ensure_qt_libs xcb
 
 DEMO_DIR="${REGISTRY_DEMO_DIR:-$ROOT/demo-data}"
 PORT="${REGISTRY_DEMO_PORT:-8443}"
-mkdir -p "$DEMO_DIR"
+# The demo's folder and log are this user's only, as the server's and client's own files are.
+mkdir -p -m 700 "$DEMO_DIR"
+( umask 077 && touch "$DEMO_DIR/server.log" ) && chmod 600 "$DEMO_DIR/server.log"
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "error: no display. Run this on a desktop, or under a virtual one: xvfb-run -a $0" >&2
