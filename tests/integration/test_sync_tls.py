@@ -209,8 +209,9 @@ def _sync_once(
     services = build_services(settings)
     user: UserSession | None = None
     try:
-        # The queued rows were written in plain text; the session encrypts them under KEYS.
-        user = UserSession(services, session, KEYS)
+        # The queued rows were written in plain text, as by an earlier version: the session
+        # encrypts them under KEYS, as at the clinician's first sign-in here.
+        user = UserSession(services, session, KEYS, adopt_plain_rows=True)
         before = _outbox(user.cache)
         status = _wait_for_pass(user.start_sync())
         user.stop_sync()
