@@ -387,3 +387,36 @@ def test_sign_in_as_someone_else_ends_the_session(qtbot, shell, services, clock)
         assert again.drafts.open(draft)[0].values["patient_name"] == NAME
     finally:
         again.end()
+
+
+def test_the_next_clinician_sees_nothing_of_the_first(qtbot, shell, services, clock) -> None:
+    """User B signs in on the same PC, OS account and data folder after A locked: no list,
+    page or duplicate warning shows A's patient; B's own report of that patient is new."""
+    window, user = shell.window, shell.user
+    assert window is not None and user is not None
+    patient_draft(user)
+    go_idle(window, clock)
+    qtbot.mouseClick(window.locker.page.switch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: shell.dialog is not None and shell.dialog.isVisible(), timeout=10000)
+
+    qtbot.keyClicks(shell.dialog.username_edit, "bergen")
+    qtbot.keyClicks(shell.dialog.password_edit, DEMO_PASSWORD)
+    shell.dialog.sign_in_button.click()
+    qtbot.waitUntil(lambda: shell.window is not None and shell.window.isVisible(), timeout=10000)
+    other = shell.window
+    other.closed.disconnect()
+    assert shell.user is not None and shell.user.owner == "bergen"
+    with qtbot.waitSignal(other.drafts_reload.loaded, timeout=10000):
+        other.drafts_reload.schedule()  # a list read from the cache, not one still empty
+    assert other.drafts_model.rowCount() == 0
+    assert shown(visible_texts()) == []
+
+    # B starts a report of A's patient: no warning about A's draft, a new draft opens.
+    other.show_page(MainWindow.NEW_REPORT)
+    view = other.new_report_view
+    assert view.select("breast", "assessment")
+    qtbot.keyClicks(view.patient_step.number_edit, NUMBER)
+    view.create_button.click()
+    qtbot.waitUntil(lambda: other.editor is not None, timeout=5000)
+    assert view.existing_box is None
+    assert [d.owner for d in shell.user.cache.messages.list(None)] == ["bergen"]
