@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from desktop_app.auth import SessionService, TokenStore
 from desktop_app.config import Settings
@@ -85,7 +84,6 @@ def build_services(settings: Settings) -> Services:
                 settings.data_dir,
                 settings.language,
             )
-            _ensure_private_dir(Path(settings.data_dir))
 
         with startup.step("form catalogue"):
             catalogue = load_catalogue()
@@ -130,11 +128,6 @@ def build_services(settings: Settings) -> Services:
         events=events,
         _closers=startup.closers,
     )
-
-
-def _ensure_private_dir(path: Path) -> None:
-    # The cache holds patient data on a shared PC: only this user may list or read the folder.
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
 def _run_logged(name: str, step: Callable[[], None]) -> None:

@@ -20,8 +20,6 @@ import keyring
 
 from desktop_app.auth import Session, SignInError
 from desktop_app.user_session import UserSession
-from local_cache.crypto import EncryptingCodec
-from local_cache.user_cache import UserCache
 from local_cache.user_keys import Unlock
 
 if TYPE_CHECKING:
@@ -98,34 +96,21 @@ class PasswordChanged:
             escrow,
             outbox_key=outbox_key,
         )
-        lost = 0
-        if outbox_key is not None:
-            lost = UserCache(
-                self.services.cache, self.session.username, EncryptingCodec(keys)
-            ).start_over_without_data_key(keys)
-        else:
-            lost = _delete_unreadable(self.services, self.session.username)
+        user = UserSession(self.services, self.session, keys)
+        # With the escrow copy the queue is kept (only drafts go); without it nothing of the
+        # owner's opens again.
+        lost = (
+            user.cache.start_over_without_data_key()
+            if outbox_key is not None
+            else user.cache.delete_everything()
+        )
         log.info("Started over with new keys; %d draft(s) lost", lost)
-        return UserSession(self.services, self.session, keys), lost
+        return user, lost
 
     def _outbox_key(self, escrow: bytes) -> bytes | None:
         return self.services.cache.user_keys.recover_outbox_key(
             self.session.server_url, self.session.username, escrow
         )
-
-
-def _delete_unreadable(services: Services, owner: str) -> int:
-    """Without the escrow copy nothing of the owner's can be opened again: delete it all."""
-    from sqlalchemy import delete
-
-    from local_cache.database import write_transaction
-    from local_cache.schema import messages, reminder_answers, reminders
-
-    with write_transaction(services.cache.engine) as conn:
-        lost = conn.execute(delete(messages).where(messages.c.owner == owner)).rowcount
-        conn.execute(delete(reminders).where(reminders.c.owner == owner))
-        conn.execute(delete(reminder_answers).where(reminder_answers.c.owner == owner))
-    return lost
 
 
 def sign_in(services: Services, username: str, password: str) -> UserSession | PasswordChanged:

@@ -106,7 +106,7 @@ class MessageRepository(OutboxTransitions):
                     values_blob=self._codec.encode(
                         values, payload_context("messages.values", owner, message_id)
                     ),
-                    patient_key=self._patient_key(values),
+                    patient_key=self.patient_key_of(values),
                     body_blob=None,
                     idempotency_key=None,
                     server_issues_blob=None,
@@ -129,7 +129,7 @@ class MessageRepository(OutboxTransitions):
         statement = (
             update(t)
             .where(t.c.id == message_id, t.c.state == MessageState.DRAFT.value, *self._owned())
-            .values(values_blob=blob, patient_key=self._patient_key(values), updated_at=utc_now())
+            .values(values_blob=blob, patient_key=self.patient_key_of(values), updated_at=utc_now())
         )
         with write_transaction(self._engine) as conn:
             if conn.execute(statement).rowcount == 0:
@@ -171,7 +171,7 @@ class MessageRepository(OutboxTransitions):
                 action,
                 form_version=int(form_version),
                 values_blob=blob,
-                patient_key=self._patient_key(values),
+                patient_key=self.patient_key_of(values),
                 migration_changes_blob=self._changes_blob(kept + new_changes, message_id),
             )
 
@@ -309,7 +309,8 @@ class MessageRepository(OutboxTransitions):
     def _context(self, column: str, message_id: str, owner: str | None = None) -> str:
         return payload_context(column, owner or self._owner or "", message_id)
 
-    def _patient_key(self, values: dict) -> str | None:
+    def patient_key_of(self, values: dict) -> str | None:
+        """The keyed hash of the answers' patient number (None without one)."""
         number = _without_spaces(values.get("patient_id"))
         return self._codec.patient_key(number) if number else None
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, delete, select, update
 
 from local_cache.cache import Cache
 from local_cache.codec import JsonPayloadCodec
-from local_cache.crypto import EncryptingCodec, UserKeys, is_encrypted, payload_context
+from local_cache.crypto import EncryptingCodec, is_encrypted, payload_context
 from local_cache.database import write_transaction
 from local_cache.errors import PayloadRefused
 from local_cache.message_records import MessageState
@@ -66,7 +66,7 @@ class UserCache:
                 if updates:
                     values = _PLAIN.decode(row.values_blob) if "values_blob" in updates else None
                     if values is not None:
-                        updates["patient_key"] = self.messages._patient_key(values)
+                        updates["patient_key"] = self.messages.patient_key_of(values)
                     conn.execute(update(m).where(m.c.id == row.id).values(**updates))
                     changed += 1
             for row in conn.execute(select(r).where(r.c.owner == self.owner)).all():
@@ -99,12 +99,12 @@ class UserCache:
                 raw.close()
         return changed
 
-    def start_over_without_data_key(self, keys: UserKeys) -> int:
+    def start_over_without_data_key(self) -> int:
         """A forgotten password: the old data key is gone. The owner's drafts (and what moving
         them changed) are deleted, the fetched reminders dropped (fetched again); a submitted
         message keeps its body (outbox key) and gets its values back from it under the new
         data key. Returns how many drafts were lost."""
-        if keys.data_key is None:
+        if not self.codec.unlocked:
             raise ValueError("New keys must be unlocked.")
         with write_transaction(self._engine) as conn:
             lost = conn.execute(
@@ -131,8 +131,18 @@ class UserCache:
                         values_blob=self.codec.encode(
                             values, payload_context("messages.values", self.owner, row.id)
                         ),
-                        patient_key=self.messages._patient_key(values),
+                        patient_key=self.messages.patient_key_of(values),
                         migration_changes_blob=None,
                     )
                 )
+        return lost
+
+    def delete_everything(self) -> int:
+        """A forgotten password without the registry's escrow copy: nothing of the owner's
+        opens again, so all of it goes (messages, reminders, answers). Returns how many
+        messages were deleted."""
+        with write_transaction(self._engine) as conn:
+            lost = conn.execute(delete(m).where(m.c.owner == self.owner)).rowcount
+            conn.execute(delete(r).where(r.c.owner == self.owner))
+            conn.execute(delete(ra).where(ra.c.owner == self.owner))
         return lost

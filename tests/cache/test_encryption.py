@@ -165,7 +165,7 @@ def test_a_forgotten_password_keeps_the_queue_and_loses_the_drafts(
     assert outbox_key == keys.outbox_key
     fresh = store.create(SERVER, A, "new", escrow, outbox_key=outbox_key)
     again = _user(file, A, fresh)
-    assert again.start_over_without_data_key(fresh) == 1
+    assert again.start_over_without_data_key() == 1
 
     remaining = again.messages.list(None)
     assert [(r.id, r.state, r.values) for r in remaining] == [
@@ -216,3 +216,20 @@ def test_an_earlier_version_s_open_folder_and_files_are_narrowed(tmp_path: Path)
             assert (folder / name).stat().st_mode & 0o777 == 0o600, name
     finally:
         cache.close()
+
+
+def test_without_the_escrow_copy_starting_over_deletes_all_of_the_owner_s(
+    file: Cache, identity_number: str
+) -> None:
+    a, b = _user(file, A), _user(file, B)
+    values = {"patient_id": identity_number}
+    queued = a.messages.create_draft(None, "breast", "surgery", 1, values)
+    a.messages.submit(queued.id, body_for(queued, values))
+    a.messages.create_draft(None, "breast", "assessment", 1, values)
+    a.reminder_answers.add(None, "r1", "not_ours", "Flyttet")
+    theirs = b.messages.create_draft(None, "breast", "assessment", 1, values)
+
+    fresh = _user(file, A)  # new keys: nothing of the old ones opens
+    assert fresh.delete_everything() == 2
+    assert fresh.messages.list(None) == [] and fresh.reminder_answers.unsent(None) == []
+    assert [r.id for r in b.messages.list(None)] == [theirs.id]  # another user's untouched

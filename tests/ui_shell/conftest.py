@@ -62,9 +62,11 @@ def services(make_services, settings: Settings) -> Services:
     return make_services(settings)
 
 
-def sign_in_user(services: Services, username: str = DEMO_USER) -> UserSession:
+def sign_in_user(
+    services: Services, username: str = DEMO_USER, password: str = DEMO_PASSWORD
+) -> UserSession:
     """Sign in through the real path (server, then this computer's keys)."""
-    user = sign_in(services, username, DEMO_PASSWORD)
+    user = sign_in(services, username, password)
     assert isinstance(user, UserSession), user
     return user
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialogButtonBox
 
 from desktop_app.app import Services
-from desktop_app.sign_in import sign_in
 from desktop_app.user_session import UserSession
+from tests.ui_shell.conftest import sign_in_user
 from ui.change_password_dialog import ChangePasswordDialog
 
 NEW = "a new password 2026"
@@ -53,15 +53,9 @@ def test_changing_the_password_keeps_the_drafts_under_the_new_one(
     assert user.cache.messages.get(draft.id).values["patient_name"] == "Kari Testdata"
     user.end()
     services.sessions.sign_out(user.session)
-    again = sign_in_user_with(services, NEW)
+    again = sign_in_user(services, password=NEW)
     assert again.cache.messages.get(draft.id).values["patient_name"] == "Kari Testdata"
     again.end()
-
-
-def sign_in_user_with(services: Services, password: str) -> UserSession:
-    signed_in = sign_in(services, "demo", password)
-    assert isinstance(signed_in, UserSession), signed_in
-    return signed_in
 
 
 def test_change_password_is_in_the_file_menu(qtbot, services: Services, user: UserSession) -> None:
