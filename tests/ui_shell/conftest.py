@@ -20,6 +20,7 @@ from desktop_app.user_session import UserSession
 from tests.support.client_settings import settings_for_tests
 from tests.support.gui_thread_queries import cache_queries_on_gui_thread  # noqa: F401
 from tests.support.live_server import LiveServer
+from ui.application import AppShell
 
 DEMO_USER, DEMO_PASSWORD = "demo", "demo"
 
@@ -90,3 +91,23 @@ def queue_valid_report(user: UserSession, seed: int = 1) -> str:
     issues = user.drafts.submit(record.id, example_values(definition, random.Random(seed)))
     assert not [issue for issue in issues if issue.severity == "error"], issues
     return record.id
+
+
+@pytest.fixture
+def shell(qtbot, services) -> Iterator[AppShell]:
+    """The session loop as ui.application.run drives it, signed in through the dialog."""
+    shell = AppShell(services, username=DEMO_USER)
+    shell.start()
+    dialog = shell.dialog
+    assert dialog is not None
+    qtbot.keyClicks(dialog.password_edit, DEMO_PASSWORD)
+    dialog.sign_in_button.click()
+    qtbot.waitUntil(lambda: shell.window is not None and shell.window.isVisible(), timeout=10000)
+    shell.window.closed.disconnect()  # the shell's QApplication.quit() would end the test run
+    yield shell
+    if shell.window is not None:
+        shell.window.close()
+    shell.finish()
+    if shell.dialog is not None:
+        shell.dialog.reject()
+        shell.dialog.deleteLater()

@@ -344,23 +344,11 @@ def test_lock_action_is_in_the_menu_and_toolbar(window) -> None:
 
 
 @pytest.fixture
-def shell(qtbot, services, clock) -> Iterator[AppShell]:
-    """The session loop as ui.application.run drives it, signed in through the dialog."""
-    shell = AppShell(services, username=DEMO_USER)
-    shell.start()
-    assert shell.dialog is not None
-    qtbot.keyClicks(shell.dialog.password_edit, DEMO_PASSWORD)
-    shell.dialog.sign_in_button.click()
-    qtbot.waitUntil(lambda: shell.window is not None and shell.window.isVisible(), timeout=10000)
-    shell.window.closed.disconnect()  # the shell's QApplication.quit() would end the test run
+def shell(shell: AppShell, clock: FakeClock) -> AppShell:
+    """The session loop of ui_shell/conftest.py, its lock on the test's clock."""
+    assert shell.window is not None
     shell.window.locker.use_clock(clock)
-    yield shell
-    if shell.window is not None:
-        shell.window.close()
-    shell.finish()
-    if shell.dialog is not None:
-        shell.dialog.reject()
-        shell.dialog.deleteLater()
+    return shell
 
 
 def test_sign_in_as_someone_else_ends_the_session(qtbot, shell, services, clock) -> None:

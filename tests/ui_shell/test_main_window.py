@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -11,10 +10,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app.forms.identity import generate_identity_number
 from local_cache import MessageState
-from ui.application import AppShell
 from ui.main_window import MainWindow
 
-from .conftest import DEMO_PASSWORD, DEMO_USER, queue_valid_report
+from .conftest import queue_valid_report
 
 pytestmark = pytest.mark.gui
 
@@ -26,25 +24,6 @@ def window(qtbot, services, user) -> MainWindow:
     qtbot.addWidget(window)
     window.show()
     return window
-
-
-@pytest.fixture
-def shell(qtbot, services) -> Iterator[AppShell]:
-    """The session loop as ui.application.run drives it, signed in through the dialog."""
-    shell = AppShell(services, username=DEMO_USER)
-    shell.start()
-    dialog = shell.dialog
-    assert dialog is not None
-    qtbot.keyClicks(dialog.password_edit, DEMO_PASSWORD)
-    dialog.sign_in_button.click()
-    qtbot.waitUntil(lambda: shell.window is not None and shell.window.isVisible(), timeout=10000)
-    shell.window.closed.disconnect()  # the shell's QApplication.quit() would end the test run
-    yield shell
-    if shell.window is not None:
-        shell.window.close()
-    shell.finish()
-    if shell.dialog is not None:
-        shell.dialog.deleteLater()
 
 
 def test_title_and_the_six_navigation_entries(window) -> None:
