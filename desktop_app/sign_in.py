@@ -127,8 +127,6 @@ def sign_in(services: Services, username: str, password: str) -> UserSession | P
         return UserSession(services, session, result.keys)
     if result.outcome is Unlock.NO_KEYS:
         keys = store.create(session.server_url, session.username, password, escrow)
-        # The sealed keys are the offline check from now on: no password hash stays behind.
-        services.cache.users.drop_verifier(session.server_url, session.username)
         log.info("Made this computer's keys for the user")
         return UserSession(services, session, keys, adopt_plain_rows=True)
     if session.offline:

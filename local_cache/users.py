@@ -13,7 +13,7 @@ import hmac
 import json
 import secrets
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from local_cache.database import read_transaction, write_transaction
@@ -55,10 +55,11 @@ class LocalUserRepository:
         self._n = scrypt_n
 
     def remember(self, server_url: str, username: str, password: str, profile: dict) -> None:
-        """Store (or renew) the profile after a successful online sign-in; while the user has
-        no sealed keys here yet, a scrypt verifier of the password too."""
-        if self._keys is not None and self._keys.exists(server_url, username):
-            salt, verifier = b"", b""  # the sealed keys are the check
+        """Store (or renew) the profile after a successful online sign-in. With sealed keys
+        (local_cache.user_keys, which the sign-in opens or makes next) they are the offline
+        check, and no password hash is kept; without (tools), a scrypt verifier."""
+        if self._keys is not None:
+            salt, verifier = b"", b""
         else:
             salt = secrets.token_bytes(_SALT_BYTES)
             verifier = _scrypt(password, salt, self._n, SCRYPT_R, SCRYPT_P)
@@ -80,15 +81,6 @@ class LocalUserRepository:
         )
         with write_transaction(self._engine) as conn:
             conn.execute(upsert)
-
-    def drop_verifier(self, server_url: str, username: str) -> None:
-        """Forget the scrypt verifier once the user's sealed keys exist (they are the check)."""
-        with write_transaction(self._engine) as conn:
-            conn.execute(
-                update(t)
-                .where(t.c.server_url == _key(server_url), t.c.username == username)
-                .values(salt=b"", verifier=b"")
-            )
 
     def verify(self, server_url: str, username: str, password: str) -> dict | None:
         """The remembered profile if the password matches, else None (also for unknown users)."""

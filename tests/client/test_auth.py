@@ -37,9 +37,11 @@ def test_online_sign_in_keeps_the_token_in_the_keyring_only(
 
 
 def test_offline_sign_in_works_after_one_online_sign_in(
-    sessions: SessionService, server: LiveServer
+    sessions: SessionService, cache: Cache, server: LiveServer
 ) -> None:
     online = sessions.sign_in(*DEMO_USER)
+    # What desktop_app.sign_in does next: the keys sealed by the password, the offline check.
+    cache.user_keys.create(server.url, *DEMO_USER, escrow_key=None)
     server.stop()
 
     offline = sessions.sign_in(*DEMO_USER)

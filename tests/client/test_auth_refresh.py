@@ -140,6 +140,7 @@ def test_an_offline_sign_in_renews_the_last_tokens_once_the_server_answers(
     sessions: SessionService, cache: Cache, server: LiveServer
 ) -> None:
     sessions.sign_in("demo", "demo")
+    cache.user_keys.create(server.url, "demo", "demo", escrow_key=None)  # as sign_in does
     server.stop()
     # The app starts again the next morning, offline: a new API client and session service.
     with ApiClient(server.url, ca_bundle=str(server.ca_path), timeout=5) as api:
